@@ -1,0 +1,69 @@
+"""Build the book strictly: ``python -m chasm.buildbook --out DIR``.
+
+Runs Jupyter Book 1.x with ``-W --keep-going`` so that any Sphinx warning or
+notebook error fails the build (the notebooks run with ``allow_errors: false``
+and ``stderr_output: warn``, so even stray stderr output is an error), then
+checks every rendered page for a traceback. Exit status 0 means a clean site
+in ``DIR/_build/html``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+from chasm import paths
+
+#: Markers that only appear in a page when a notebook error was rendered.
+TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'class="output traceback', "ansi-red-fg")
+
+
+def pages_with_tracebacks(html_dir: Path) -> list[str]:
+    """Relative paths of built pages that contain a rendered traceback."""
+    bad = []
+    for page in sorted(Path(html_dir).rglob("*.html")):
+        if "_static" in page.parts or "_sources" in page.parts:
+            continue
+        text = page.read_text(errors="replace")
+        if any(m in text for m in TRACEBACK_MARKERS):
+            bad.append(page.relative_to(html_dir).as_posix())
+    return bad
+
+
+def build(out: Path, *, root: Path | None = None, all_pages: bool = False) -> Path:
+    """Build the book into ``out/_build/html``; raise ``RuntimeError`` on failure."""
+    root = root or paths.repo_root()
+    cmd = [
+        sys.executable, "-m", "jupyter_book.cli.main", "build", str(root),
+        "--path-output", str(out), "--warningiserror", "--keep-going", "--builder", "html",
+    ]
+    if all_pages:
+        cmd.append("--all")
+    proc = subprocess.run(cmd, cwd=root)
+    html = Path(out) / "_build" / "html"
+    if proc.returncode != 0:
+        raise RuntimeError(f"jupyter-book build failed with exit status {proc.returncode}")
+    bad = pages_with_tracebacks(html)
+    if bad:
+        raise RuntimeError(f"rendered tracebacks in: {', '.join(bad)}")
+    return html
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="book", help="output folder (site goes to OUT/_build/html)")
+    parser.add_argument("--all", action="store_true", help="re-read every page")
+    args = parser.parse_args(argv)
+    try:
+        html = build(Path(args.out).resolve(), all_pages=args.all)
+    except RuntimeError as exc:
+        print(f"book build FAILED: {exc}", file=sys.stderr)
+        return 1
+    print(f"book built: {html / 'index.html'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
