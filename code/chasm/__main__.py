@@ -1,0 +1,5 @@
+import sys
+
+from chasm.cli import main
+
+sys.exit(main())

@@ -1,0 +1,28 @@
+"""Command line: ``python -m chasm <command> ...``.
+
+Commands (each lives in its own module, which owns its arguments):
+
+- ``sweep``    run proofs and append measurements to ``data/measurements/``
+- ``predict``  point estimates and 95% prediction intervals from the fitted laws
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS = {
+    "sweep": ("chasm.sweep", "run proving experiments and record them"),
+    "predict": ("chasm.predict", "predict cost with 95% intervals from committed data"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in {"-h", "--help"} or argv[0] not in COMMANDS:
+        lines = ["usage: python -m chasm COMMAND [options]", "", "commands:"]
+        lines += [f"  {name:<9} {help_}" for name, (_, help_) in COMMANDS.items()]
+        print("\n".join(lines), file=sys.stdout if argv and argv[0] in {"-h", "--help"} else sys.stderr)
+        return 0 if argv and argv[0] in {"-h", "--help"} else 2
+    module = importlib.import_module(COMMANDS[argv[0]][0])
+    return int(module.main(argv[1:]) or 0)

@@ -1,0 +1,281 @@
+"""Resumable proving sweeps: ``python -m chasm sweep --profile quick|full|calibration``.
+
+A sweep expands a profile from ``data/sweep_profiles.yaml`` into runs (family,
+size, calibration target, scale, repetition), smallest model first, and for
+each run calls :func:`chasm.prove.prove` (one child process per proof) and
+appends the record, with provenance, to ``data/measurements/proofs.csv``
+through :func:`chasm.data.append_rows` (validated, atomic). Because every
+finished run is on disk before the next starts and runs are keyed by
+``run_id`` and ``hardware_tag``, a killed sweep resumes where it stopped.
+
+Before each run the sweep predicts its peak memory from earlier runs of the
+same family on the same machine (a log-log fit of peak memory on parameters)
+and records ``status='skipped_memory'`` instead of running what would not fit
+under ``--max-mem``; the child is also killed if it crosses that ceiling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import psutil
+import yaml
+
+from chasm import data, paths, provenance
+from chasm.models import ModelConfigError, ModelSpec, build
+from chasm.prove import FAMILY_SCALES, PHASES, ProveSettings, prove
+
+PROFILES_FILE = "sweep_profiles.yaml"
+DEFAULT_OUT = "measurements/proofs.csv"
+#: Safety factor on predicted peak memory before comparing with --max-mem.
+MEMORY_MARGIN = 1.25
+
+
+class SweepConfigError(ValueError):
+    """A sweep profile file or command-line option is malformed."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One scheduled proof: a model, how to prove it, and its repetition index."""
+
+    spec: ModelSpec
+    calibration_target: str
+    scale: int
+    repetition: int
+
+    @property
+    def run_id(self) -> str:
+        return f"{self.spec.config_id}-{self.calibration_target[:3]}-s{self.scale}-r{self.repetition}"
+
+
+def load_profiles(path: Path | None = None) -> dict:
+    """Read and check the sweep profile file; raise :class:`SweepConfigError` if malformed."""
+    path = path or paths.data_dir() / PROFILES_FILE
+    try:
+        raw = yaml.safe_load(Path(path).read_text())
+    except FileNotFoundError:
+        raise SweepConfigError(f"sweep profile file {path} is missing") from None
+    except yaml.YAMLError as exc:
+        raise SweepConfigError(f"sweep profile file {path} is not valid YAML: {exc}") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("profiles"), dict):
+        raise SweepConfigError(f"{path}: expected a top-level 'profiles' mapping")
+    for name, prof in raw["profiles"].items():
+        where = f"{path}: profile {name!r}"
+        if not isinstance(prof, dict) or not isinstance(prof.get("groups"), list) or not prof["groups"]:
+            raise SweepConfigError(f"{where} needs a non-empty 'groups' list")
+        rep = prof.get("repeat", 1)
+        if not isinstance(rep, int) or rep < 1:
+            raise SweepConfigError(f"{where}: 'repeat' must be a positive integer, got {rep!r}")
+        for i, group in enumerate(prof["groups"]):
+            gwhere = f"{where} group #{i + 1}"
+            if not isinstance(group, dict) or "family" not in group or not isinstance(group.get("configs"), list):
+                raise SweepConfigError(f"{gwhere} needs 'family' and a 'configs' list")
+            unknown = set(group) - {"family", "configs", "calibration_targets", "scales"}
+            if unknown:
+                raise SweepConfigError(f"{gwhere} has unknown keys {sorted(unknown)}")
+            for config in group["configs"]:
+                if not isinstance(config, dict):
+                    raise SweepConfigError(f"{gwhere}: each config must be a mapping, got {config!r}")
+                try:
+                    ModelSpec(group["family"], dict(config))
+                except ModelConfigError as exc:
+                    raise SweepConfigError(f"{gwhere}: {exc}") from None
+            for target in group.get("calibration_targets", ["resources"]):
+                if target not in ("resources", "accuracy"):
+                    raise SweepConfigError(f"{gwhere}: calibration target {target!r} is not resources/accuracy")
+            for scale in group.get("scales", []):
+                if not isinstance(scale, int) or not 0 <= scale <= 20:
+                    raise SweepConfigError(f"{gwhere}: scale {scale!r} must be an integer in 0..20")
+    return raw["profiles"]
+
+
+def plan(profile: dict, repeat: int | None = None) -> list[Run]:
+    """All runs of a profile, smallest model first, repetitions interleaved last."""
+    repeat = repeat or profile.get("repeat", 1)
+    runs = []
+    for group in profile["groups"]:
+        for config in group["configs"]:
+            spec = ModelSpec(group["family"], dict(config))
+            for target in group.get("calibration_targets", ["resources"]):
+                for scale in group.get("scales", [FAMILY_SCALES[spec.family]]):
+                    for rep in range(repeat):
+                        runs.append(Run(spec, target, scale, rep))
+    params = {r.spec.config_id: _param_count(r.spec) for r in runs}
+    return sorted(runs, key=lambda r: (params[r.spec.config_id], r.spec.family, r.calibration_target,
+                                       r.scale, r.repetition))
+
+
+_PARAMS_CACHE: dict[str, int] = {}
+
+
+def _param_count(spec: ModelSpec) -> int:
+    if spec.config_id not in _PARAMS_CACHE:
+        from chasm.models import parameter_count
+
+        _PARAMS_CACHE[spec.config_id] = parameter_count(build(spec)[0])
+    return _PARAMS_CACHE[spec.config_id]
+
+
+def peak_memory_bytes(record: dict) -> float:
+    """Largest per-phase peak resident memory of a run (bytes)."""
+    values = [record.get(f"{p}_peak_rss_bytes") for p in PHASES]
+    values = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    return max(values) if values else float("nan")
+
+
+def predict_log_log(xs: list[float], ys: list[float], x_new: float) -> float | None:
+    """Predict ``y`` at ``x_new`` from a least-squares line in log-log space.
+
+    With one earlier point, assume ``y`` proportional to ``x``; with none,
+    return ``None``.
+    """
+    pts = [(x, y) for x, y in zip(xs, ys) if x > 0 and y > 0 and math.isfinite(y)]
+    if not pts:
+        return None
+    lx, ly = np.log([p[0] for p in pts]), np.log([p[1] for p in pts])
+    if len(set(lx)) < 2:
+        return float(np.exp(ly.mean()) * x_new / np.exp(lx.mean()))
+    slope, intercept = np.polyfit(lx, ly, 1)
+    slope = max(slope, 0.0)
+    return float(np.exp(intercept + slope * math.log(x_new)))
+
+
+def _done_keys(out: Path, tag: str) -> set[str]:
+    if not out.exists():
+        return set()
+    table = data.load_table(out)
+    return set(table.loc[table["hardware_tag"] == tag, "run_id"])
+
+
+def _history(out: Path, tag: str, family: str) -> tuple[list, list, list]:
+    """(params, peak bytes, total seconds) of earlier ok runs of a family on this machine."""
+    if not out.exists():
+        return [], [], []
+    t = data.load_table(out)
+    t = t[(t["hardware_tag"] == tag) & (t["family"] == family) & (t["status"] == "ok")]
+    peaks = t[[f"{p}_peak_rss_bytes" for p in PHASES]].max(axis=1)
+    secs = t[[f"{p}_s" for p in PHASES]].sum(axis=1)
+    return list(t["params"]), list(peaks), list(secs)
+
+
+def _eta_s(remaining: list[Run], histories: dict) -> float:
+    """Predicted seconds for ``remaining`` runs from each family's earlier runs."""
+    all_secs = [s for _, _, secs in histories.values() for s in secs]
+    fallback = float(np.median(all_secs)) if all_secs else 0.0
+    total = 0.0
+    for r in remaining:
+        params, _, secs = histories[r.spec.family]
+        guess = predict_log_log(params, secs, _param_count(r.spec))
+        total += guess if guess is not None else fallback
+    return total
+
+
+def run_sweep(runs: list[Run], *, out: Path, profile_name: str, max_mem_bytes: int,
+              threads: int, timeout_s: float | None = None, progress: bool = True) -> dict:
+    """Execute ``runs`` not yet in ``out``; return counts by status."""
+    machine = provenance.machine()
+    tag = machine["hardware_tag"]
+    done = _done_keys(out, tag)
+    todo = [r for r in runs if r.run_id not in done]
+    counts = {"skipped_done": len(runs) - len(todo)}
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(todo), disable=not progress, unit="run", dynamic_ncols=True)
+    try:
+        for i, run in enumerate(todo):
+            histories = {f: _history(out, tag, f) for f in {r.spec.family for r in todo[i:]}}
+            params, peaks, _ = histories[run.spec.family]
+            n_params = _param_count(run.spec)
+            predicted_peak = predict_log_log(params, peaks, n_params)
+            bar.set_postfix_str(f"{run.run_id} | ETA {_eta_s(todo[i:], histories) / 60:.0f} min")
+            record = {
+                "run_id": run.run_id, "family": run.spec.family, "config_id": run.spec.config_id,
+                "config": run.spec.config_json, "repetition": run.repetition,
+                "sweep_profile": profile_name, "date_utc": provenance.utc_now(),
+                "loadavg_1m": os.getloadavg()[0], **machine,
+            }
+            if predicted_peak is not None and predicted_peak * MEMORY_MARGIN > max_mem_bytes:
+                model, x = build(run.spec)
+                record.update({
+                    "status": "skipped_memory", "params": n_params, "input_shape": json.dumps(list(x.shape)),
+                    "calibration_target": run.calibration_target,
+                    "visibility": ProveSettings().visibility,
+                    "error": (f"predicted peak memory {predicted_peak / 2**30:.1f} GiB "
+                              f"(x{MEMORY_MARGIN} margin) exceeds --max-mem {max_mem_bytes / 2**30:.1f} GiB"),
+                })
+            else:
+                model, x = build(run.spec)
+                settings = ProveSettings(calibration_target=run.calibration_target, scale=run.scale,
+                                         threads=threads)
+                record.update(prove(model, x, settings=settings, max_mem_bytes=max_mem_bytes,
+                                    timeout_s=timeout_s))
+            known = set(data.read_schema(data.schema_path(out)).names)
+            data.append_rows(out, [{k: v for k, v in record.items() if k in known}])
+            counts[record["status"]] = counts.get(record["status"], 0) + 1
+            bar.update(1)
+    finally:
+        bar.close()
+    return counts
+
+
+def parse_bytes(text: str) -> int:
+    """``'20G'``, ``'512M'``, ``'1.5GiB'`` or a plain number of bytes."""
+    units = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
+    t = text.strip().lower().removesuffix("ib").removesuffix("b")
+    try:
+        if t and t[-1] in units:
+            return int(float(t[:-1]) * units[t[-1]])
+        return int(float(t))
+    except ValueError:
+        raise SweepConfigError(f"cannot read {text!r} as a memory size (e.g. 20G, 512M)") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m chasm sweep", description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="quick", help="profile name in data/sweep_profiles.yaml")
+    parser.add_argument("--profiles-file", type=Path, default=None, help="alternative profile file")
+    parser.add_argument("--repeat", type=int, default=None, help="repetitions per configuration")
+    parser.add_argument("--max-mem", default=None,
+                        help="memory ceiling, e.g. 20G (default: 85%% of physical memory)")
+    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="prover and torch threads")
+    parser.add_argument("--timeout", type=float, default=None, help="per-run wall-time limit, seconds")
+    parser.add_argument("--out", type=Path, default=None, help=f"output CSV (default data/{DEFAULT_OUT})")
+    parser.add_argument("--dry-run", action="store_true", help="list the runs, do nothing")
+    args = parser.parse_args(argv)
+    try:
+        profiles = load_profiles(args.profiles_file)
+        if args.profile not in profiles:
+            raise SweepConfigError(f"unknown profile {args.profile!r}; known: {', '.join(profiles)}")
+        if args.repeat is not None and args.repeat < 1:
+            raise SweepConfigError("--repeat must be at least 1")
+        max_mem = (parse_bytes(args.max_mem) if args.max_mem
+                   else int(0.85 * psutil.virtual_memory().total))
+        out = args.out or paths.data_dir() / DEFAULT_OUT
+        if out.exists():
+            data.load_table(out)  # refuse to append to a file that does not match its schema
+        runs = plan(profiles[args.profile], args.repeat)
+    except (SweepConfigError, data.DataFileError) as exc:
+        print(f"sweep: error: {exc}", file=sys.stderr)
+        return 2
+    if args.dry_run:
+        for r in runs:
+            print(r.run_id, r.spec.label(), f"params={_param_count(r.spec)}")
+        return 0
+    if not data.schema_path(out).exists():
+        import shutil
+
+        shutil.copy(data.schema_path(paths.data_dir() / DEFAULT_OUT), data.schema_path(out))
+    t0 = time.time()
+    counts = run_sweep(runs, out=out, profile_name=args.profile, max_mem_bytes=max_mem,
+                       threads=args.threads, timeout_s=args.timeout)
+    print(f"sweep {args.profile}: {counts} in {time.time() - t0:.0f} s -> {out}")
+    return 0
