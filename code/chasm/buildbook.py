@@ -32,19 +32,29 @@ def pages_with_tracebacks(html_dir: Path) -> list[str]:
     return bad
 
 
-def build(out: Path, *, root: Path | None = None, all_pages: bool = False) -> Path:
-    """Build the book into ``out/_build/html``; raise ``RuntimeError`` on failure."""
+def build(out: Path, *, root: Path | None = None, all_pages: bool = False,
+          toc: Path | None = None) -> Path:
+    """Build the book into ``out/_build/html``; raise ``RuntimeError`` on failure.
+
+    ``toc`` replaces ``_toc.yml`` (to build a subset of the chapters).
+    """
     root = root or paths.repo_root()
     cmd = [
-        sys.executable, "-m", "jupyter_book.cli.main", "build", str(root),
+        # jupyter_book.cli.main has no __main__ guard, so `-m` would do nothing.
+        sys.executable, "-c", "import sys; from jupyter_book.cli.main import main; sys.exit(main())",
+        "build", str(root),
         "--path-output", str(out), "--warningiserror", "--keep-going", "--builder", "html",
     ]
+    if toc is not None:
+        cmd += ["--toc", str(toc)]
     if all_pages:
         cmd.append("--all")
     proc = subprocess.run(cmd, cwd=root)
     html = Path(out) / "_build" / "html"
     if proc.returncode != 0:
         raise RuntimeError(f"jupyter-book build failed with exit status {proc.returncode}")
+    if not (html / "index.html").exists():
+        raise RuntimeError(f"jupyter-book reported success but wrote no {html / 'index.html'}")
     bad = pages_with_tracebacks(html)
     if bad:
         raise RuntimeError(f"rendered tracebacks in: {', '.join(bad)}")
@@ -55,9 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="book", help="output folder (site goes to OUT/_build/html)")
     parser.add_argument("--all", action="store_true", help="re-read every page")
+    parser.add_argument("--toc", help="table of contents to use instead of _toc.yml")
     args = parser.parse_args(argv)
     try:
-        html = build(Path(args.out).resolve(), all_pages=args.all)
+        html = build(Path(args.out).resolve(), all_pages=args.all,
+                     toc=Path(args.toc).resolve() if args.toc else None)
     except RuntimeError as exc:
         print(f"book build FAILED: {exc}", file=sys.stderr)
         return 1

@@ -96,3 +96,25 @@ def log_range_chart(frame, *, y: str, low: str, high: str, color: str, row_label
         thickness=2, size=14
     ).encode(x=f"{high}:Q")
     return (bars + ends).properties(title=title)
+
+
+def loglog_lines(frame, *, x: str, y: str, color: str, x_title: str, y_title: str, title: str,
+                 tooltip: list[str] | None = None, facet: str | None = None, columns: int = 3,
+                 width: int | None = None, height: int | None = None):
+    """Points joined by lines on log-log axes, one line per ``color`` value.
+
+    ``facet`` splits the chart into small multiples (``columns`` per row).
+    """
+    base = alt.Chart(frame).encode(
+        x=alt.X(f"{x}:Q", scale=alt.Scale(type="log"), title=x_title),
+        y=alt.Y(f"{y}:Q", scale=alt.Scale(type="log"), title=y_title),
+        color=alt.Color(f"{color}:N", title=color.replace("_", " ")),
+        tooltip=tooltip or [x, y, color],
+    )
+    layered = base.mark_line(opacity=0.7) + base.mark_point()
+    if facet:
+        size = {"width": width or 170, "height": height or 170}
+        return layered.properties(**size).facet(
+            facet=alt.Facet(f"{facet}:N", title=None), columns=columns
+        ).properties(title=title).resolve_scale(x="independent")
+    return layered.properties(title=title, width=width or WIDTH, height=height or HEIGHT)

@@ -60,14 +60,20 @@ from chasm import paths
 
 PHASES = ("export", "settings", "calibrate", "compile", "srs", "setup", "witness", "prove", "verify")
 
-#: ONNX operators seen to calibrate, set up, prove and verify with ezkl 23.0.5
-#: in this compendium's model families (tests/test_prove.py proves each family).
-#: An operator outside this set is refused before any ezkl call.
-SUPPORTED_ONNX_OPS = frozenset({
+#: ONNX operators this compendium has proven end to end (real proof, verified)
+#: with ezkl 23.0.5: the operators of its model families (tests/test_prove.py
+#: proves each family). :mod:`chasm.opsupport` probes more building blocks.
+PROVEN_ONNX_OPS = frozenset({
     "Add", "Constant", "Conv", "Div", "Erf", "Flatten", "Gemm", "Identity",
     "LayerNormalization", "MatMul", "Mul", "Relu", "Reshape", "Softmax", "Split",
-    "Sub", "Transpose",
+    "Transpose",
 })
+
+#: Operators ezkl 23.0.5 cannot lay out, with the reason (seen in chasm.opsupport
+#: probes: ezkl's graph loader needs every tensor shape fixed before the data).
+UNSUPPORTED_ONNX_OPS = {
+    "NonZero": "its output shape depends on the input data",
+}
 
 #: Fixed-point scale (log2 of the multiplier) per family, fixed so that a sweep
 #: measures model size and not calibration's choice of precision.
@@ -140,7 +146,8 @@ def ensure_srs(logrows: int) -> tuple[Path, bool]:
         if path.exists() and path.stat().st_size > 0:
             return path, False
         tmp = path.with_suffix(f".tmp{os.getpid()}")
-        ezkl.gen_srs(str(tmp), logrows)
+        with quiet_ezkl():
+            ezkl.gen_srs(str(tmp), logrows)
         os.replace(tmp, path)
         return path, True
 
@@ -152,6 +159,33 @@ def _await(value):
     if inspect.isawaitable(value):
         return asyncio.run(value)
     return value
+
+
+@contextlib.contextmanager
+def quiet_ezkl(log_path: str | os.PathLike = os.devnull):
+    """Send ezkl's native stdout/stderr and its Python log records to ``log_path``.
+
+    ezkl prints calibration reports and warnings straight to file descriptors 1
+    and 2 and logs through Python's ``logging``; in a notebook both would land
+    in the page as stray output. Used around in-process ezkl calls.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    target = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    logger = logging.getLogger("ezkl")
+    old_state = logger.handlers[:], logger.propagate
+    logger.handlers, logger.propagate = [logging.NullHandler()], False
+    os.dup2(target, 1)
+    os.dup2(target, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, target):
+            os.close(fd)
+        logger.handlers, logger.propagate = old_state
 
 
 def _peak_reset() -> None:
@@ -173,14 +207,47 @@ def onnx_ops(onnx_path: Path) -> set[str]:
     return {node.op_type for node in onnx.load(str(onnx_path)).graph.node}
 
 
+_NODE_IN_ERROR = re.compile(r'node #\d+ "([^"]+)" (\w+)')
+
+
 def check_supported(onnx_path: Path) -> None:
-    """Raise :class:`UnsupportedOpError` naming any operator outside :data:`SUPPORTED_ONNX_OPS`."""
-    bad = sorted(onnx_ops(onnx_path) - SUPPORTED_ONNX_OPS)
-    if bad:
-        raise UnsupportedOpError(
-            f"ONNX operator(s) {', '.join(bad)} not supported: ezkl 23.0.5 has not been shown to "
-            f"prove them in this compendium (supported: {', '.join(sorted(SUPPORTED_ONNX_OPS))})"
-        )
+    """Raise :class:`UnsupportedOpError` if ezkl cannot lay out this ONNX model.
+
+    Two checks, both before any expensive step: operators ezkl is known not to
+    support (:data:`UNSUPPORTED_ONNX_OPS`), then ezkl's own graph analysis
+    (``gen_settings``, milliseconds), whose failure is reported with the
+    operator it names.
+    """
+    import ezkl
+
+    ops = onnx_ops(onnx_path)
+    known_bad = sorted(ops & set(UNSUPPORTED_ONNX_OPS))
+    if known_bad:
+        why = "; ".join(f"{op}: {UNSUPPORTED_ONNX_OPS[op]}" for op in known_bad)
+        raise UnsupportedOpError(f"ONNX operator(s) {', '.join(known_bad)} cannot be proven by ezkl 23.0.5 ({why})")
+    with tempfile.TemporaryDirectory(prefix="chasm-check-") as tmp:
+        try:
+            with quiet_ezkl():
+                ezkl.gen_settings(str(onnx_path), str(Path(tmp) / "settings.json"))
+        except Exception as exc:  # noqa: BLE001  (ezkl raises RuntimeError subclasses)
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            node = _NODE_IN_ERROR.search(text)
+            named = f"operator {node.group(2)} (node {node.group(1)})" if node else "an operator"
+            raise UnsupportedOpError(
+                f"ezkl 23.0.5 cannot lay out {named} of this model: {text} "
+                f"(ONNX operators present: {', '.join(sorted(ops))})") from None
+
+
+def check_model(model, x) -> None:
+    """Export ``model`` to a temporary ONNX file and refuse unsupported operators.
+
+    Runs in the calling process, before any child or ezkl call, so an
+    unsupported model fails in a second with :class:`UnsupportedOpError`.
+    """
+    with tempfile.TemporaryDirectory(prefix="chasm-check-") as tmp:
+        path = Path(tmp) / "model.onnx"
+        export_onnx(model, x, path)
+        check_supported(path)
 
 
 def export_onnx(model, x, onnx_path: Path) -> None:
@@ -306,7 +373,6 @@ def _run_child(workdir: Path) -> None:
     with progress.phase("export"):
         export_onnx(model.cpu(), x.cpu(), f["model.onnx"])
         f["input.json"].write_text(json.dumps({"input_data": [x.flatten().tolist()]}))
-    check_supported(f["model.onnx"])
 
     with progress.phase("settings"):
         run_args = ezkl.PyRunArgs()
@@ -421,6 +487,17 @@ def prove(model, x, *, settings: ProveSettings | None = None, workdir: Path | No
     from chasm.models import parameter_count
 
     settings = settings or ProveSettings()
+    base = {
+        "params": parameter_count(model),
+        "input_shape": json.dumps(list(x.shape)),
+        "calibration_target": settings.calibration_target,
+        "visibility": settings.visibility,
+        "prove_threads": settings.threads,
+    }
+    try:
+        check_model(model, x)
+    except UnsupportedOpError as exc:
+        return {**base, "status": "unsupported", "failed_phase": "export", "error": str(exc)}
     own_dir = workdir is None
     workdir = Path(workdir or tempfile.mkdtemp(prefix="chasm-prove-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -430,14 +507,8 @@ def prove(model, x, *, settings: ProveSettings | None = None, workdir: Path | No
     torch.save(x, workdir / "input.pt")
     (workdir / "job.json").write_text(json.dumps({"settings": asdict(settings)}))
 
-    base = {
-        "params": parameter_count(model),
-        "input_shape": json.dumps(list(x.shape)),
-        "calibration_target": settings.calibration_target,
-        "visibility": settings.visibility,
-        "prove_threads": settings.threads,
-    }
     env = {**os.environ, "RAYON_NUM_THREADS": str(settings.threads), "PYTHONWARNINGS": "ignore"}
+    usage_before, busy_before, wall_before = _children_cpu_s(), _machine_busy_s(), time.monotonic()
     with open(workdir / "child.log", "wb") as log:
         child = subprocess.Popen([sys.executable, "-m", "chasm.prove", "--child", str(workdir)],
                                  stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
@@ -449,6 +520,10 @@ def prove(model, x, *, settings: ProveSettings | None = None, workdir: Path | No
             child.wait()
             raise
 
+    run_cpu_s = _children_cpu_s() - usage_before
+    capacity = (time.monotonic() - wall_before) * (os.cpu_count() or 1)
+    base["run_cpu_s"] = run_cpu_s
+    base["other_cpu_frac"] = min(1.0, max(0.0, (_machine_busy_s() - busy_before - run_cpu_s) / capacity))
     try:
         if (workdir / "result.json").exists():
             record = json.loads((workdir / "result.json").read_text())
@@ -468,6 +543,20 @@ def prove(model, x, *, settings: ProveSettings | None = None, workdir: Path | No
     finally:
         if own_dir and not keep:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _children_cpu_s() -> float:
+    """User + system CPU seconds of this process's waited-for children."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _machine_busy_s() -> float:
+    """CPU seconds the whole machine has spent busy (all cores, all processes)."""
+    t = psutil.cpu_times()
+    return sum(t) - t.idle - getattr(t, "iowait", 0.0)
 
 
 def _watch(child: subprocess.Popen, max_mem_bytes: int | None, timeout_s: float | None) -> str | None:
@@ -490,6 +579,58 @@ def _watch(child: subprocess.Popen, max_mem_bytes: int | None, timeout_s: float 
             return reason
         time.sleep(0.1)
     return None
+
+
+# ---------------------------------------------------------------- soundness checks
+
+def verify_artifacts(workdir: Path, proof_file: str = "proof.json") -> bool:
+    """Verify a proof in ``workdir`` (as left by ``prove(..., keep=True)``).
+
+    Returns ``False`` both when ezkl answers False and when it rejects the
+    proof with an error (a malformed or tampered proof may do either).
+    """
+    import ezkl
+
+    workdir = Path(workdir)
+    settings = json.loads((workdir / "settings.json").read_text())
+    srs, _ = ensure_srs(int(settings["run_args"]["logrows"]))
+    try:
+        with quiet_ezkl():
+            return bool(ezkl.verify(str(workdir / proof_file), str(workdir / "settings.json"),
+                                    str(workdir / "vk.key"), str(srs)))
+    except Exception:  # noqa: BLE001  (ezkl raises RuntimeError/ValueError subclasses)
+        return False
+
+
+def tamper_proof_byte(workdir: Path, index: int | None = None, out: str = "proof_flipped.json") -> str:
+    """Write a copy of the proof with one byte of the proof transcript inverted.
+
+    ``index`` defaults to the middle of the transcript. Returns the file name.
+    """
+    workdir = Path(workdir)
+    proof = json.loads((workdir / "proof.json").read_text())
+    raw = bytearray(proof["proof"])
+    i = len(raw) // 2 if index is None else index
+    raw[i] ^= 0xFF
+    proof["proof"] = list(raw)
+    proof["hex_proof"] = "0x" + raw.hex()
+    (workdir / out).write_text(json.dumps(proof))
+    return out
+
+
+def tamper_public_output(workdir: Path, out: str = "proof_wrong_output.json") -> str:
+    """Write a copy of the proof whose first public output is changed by one unit.
+
+    The proof transcript is untouched: only the claimed public output differs,
+    which is what a dishonest prover claiming another answer would submit.
+    """
+    workdir = Path(workdir)
+    proof = json.loads((workdir / "proof.json").read_text())
+    felt = proof["instances"][0][0]  # little-endian hex field element
+    value = int.from_bytes(bytes.fromhex(felt), "little") + 1
+    proof["instances"][0][0] = value.to_bytes(32, "little").hex()
+    (workdir / out).write_text(json.dumps(proof))
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,12 @@ line of its first code cell::
 
     # chasm-inputs: data/claims.csv data/claims.schema.yaml code/chasm
 
+Besides paths, two tokens name inputs that are not files: ``git:HEAD`` (the
+commit the build runs from, see :func:`chasm.provenance.git_commit`) and
+``env:versions`` (Python's version and the installed version of every package
+pinned in ``requirements.txt``). The provenance page declares both, so it never
+shows a stale commit or stale versions.
+
 When Sphinx reads the chapter, this extension appends the SHA-256 of those
 files (folders are walked) to that line, so the code cell, and with it the
 cache key, changes whenever an input does. It also tells Sphinx that a chapter
@@ -40,11 +46,34 @@ def _files(root: Path, relative: str) -> list[Path]:
     )
 
 
+def _git_head(root: Path) -> str:
+    from chasm import provenance
+
+    return provenance.git_commit(root)
+
+
+def _versions(root: Path) -> str:
+    import platform
+
+    from chasm import provenance
+
+    pins = provenance.pinned_versions(root / "requirements.txt")
+    return platform.python_version() + "".join(f"|{p['package']}={p['installed']}" for p in pins)
+
+
+#: Inputs that are not files: token -> function(root) returning their current value.
+DYNAMIC_INPUTS = {"git:HEAD": _git_head, "env:versions": _versions}
+
+
 def inputs_digest(relative_paths: list[str], root: Path | None = None) -> str:
-    """SHA-256 over the names and contents of the given files and folders."""
+    """SHA-256 over the names and contents of the given files and folders
+    (and the current values of the tokens in :data:`DYNAMIC_INPUTS`)."""
     root = root or paths.repo_root()
     h = hashlib.sha256()
     for rel in sorted(relative_paths):
+        if rel in DYNAMIC_INPUTS:
+            h.update(f"{rel}\0{DYNAMIC_INPUTS[rel](root)}\0".encode())
+            continue
         for f in _files(root, rel):
             h.update(f.relative_to(root).as_posix().encode())
             h.update(b"\0")
@@ -109,7 +138,37 @@ def _merge(app, env, docnames, other):
             store[d] = other.chasm_inputs[d]
 
 
+#: Scripts that cannot work offline and are never used here: sphinx-thebe (which
+#: Jupyter Book always loads) would fetch thebe from unpkg.com, and its inline
+#: configuration is emitted twice on some pages ("THEBE_JS_URL has already been
+#: declared" in the browser console).
+OFFLINE_DROPPED_SCRIPTS = ("sphinx-thebe.js",)
+OFFLINE_DROPPED_MARKERS = ("THEBE_JS_URL",)
+
+
+def offline_scripts(scripts: list) -> list:
+    """``scripts`` without duplicates and without the network-only thebe loader."""
+    kept, seen = [], set()
+    for js in scripts:
+        filename = getattr(js, "filename", None) or ""
+        body = (getattr(js, "attributes", None) or {}).get("body", "")
+        if filename.endswith(OFFLINE_DROPPED_SCRIPTS) or any(m in body for m in OFFLINE_DROPPED_MARKERS):
+            continue
+        key = (filename or str(js), body)
+        if key in seen:
+            continue
+        seen.add(key)
+        kept.append(js)
+    return kept
+
+
+def _page_context(app, pagename, templatename, context, doctree):
+    if "script_files" in context:
+        context["script_files"] = offline_scripts(context["script_files"])
+
+
 def setup(app):
+    app.connect("html-page-context", _page_context)
     app.connect("source-read", _source_read)
     app.connect("env-get-outdated", _outdated)
     app.connect("env-purge-doc", _purge)

@@ -37,6 +37,10 @@ PROFILES_FILE = "sweep_profiles.yaml"
 DEFAULT_OUT = "measurements/proofs.csv"
 #: Safety factor on predicted peak memory before comparing with --max-mem.
 MEMORY_MARGIN = 1.25
+#: Cap on the log-log slope used for predictions: circuit rows grow at most
+#: linearly in parameters for these families, so steeper local slopes between
+#: nearby sizes are noise (prediction only; nothing is fitted for the book here).
+MAX_SLOPE = 1.25
 
 
 class SweepConfigError(ValueError):
@@ -132,20 +136,23 @@ def peak_memory_bytes(record: dict) -> float:
     return max(values) if values else float("nan")
 
 
-def predict_log_log(xs: list[float], ys: list[float], x_new: float) -> float | None:
+def predict_log_log(xs: list[float], ys: list[float], x_new: float,
+                    single_point: str = "proportional") -> float | None:
     """Predict ``y`` at ``x_new`` from a least-squares line in log-log space.
 
-    With one earlier point, assume ``y`` proportional to ``x``; with none,
-    return ``None``.
+    With one distinct earlier ``x``, assume ``y`` proportional to ``x``
+    (``single_point="proportional"``, the cautious choice for memory) or
+    constant (``"constant"``, for time estimates); with none, return ``None``.
     """
     pts = [(x, y) for x, y in zip(xs, ys) if x > 0 and y > 0 and math.isfinite(y)]
     if not pts:
         return None
     lx, ly = np.log([p[0] for p in pts]), np.log([p[1] for p in pts])
     if len(set(lx)) < 2:
-        return float(np.exp(ly.mean()) * x_new / np.exp(lx.mean()))
+        scale = x_new / np.exp(lx.mean()) if single_point == "proportional" else 1.0
+        return float(np.exp(ly.mean()) * scale)
     slope, intercept = np.polyfit(lx, ly, 1)
-    slope = max(slope, 0.0)
+    slope = min(max(slope, 0.0), MAX_SLOPE)
     return float(np.exp(intercept + slope * math.log(x_new)))
 
 
@@ -174,7 +181,7 @@ def _eta_s(remaining: list[Run], histories: dict) -> float:
     total = 0.0
     for r in remaining:
         params, _, secs = histories[r.spec.family]
-        guess = predict_log_log(params, secs, _param_count(r.spec))
+        guess = predict_log_log(params, secs, _param_count(r.spec), single_point="constant")
         total += guess if guess is not None else fallback
     return total
 
@@ -227,6 +234,19 @@ def run_sweep(runs: list[Run], *, out: Path, profile_name: str, max_mem_bytes: i
     return counts
 
 
+def drop_contended(out: Path, run_ids: set[str], tag: str, limit: float) -> int:
+    """Remove ok rows of ``run_ids`` on machine ``tag`` with ``other_cpu_frac > limit``.
+
+    The file is rewritten atomically; returns how many rows were removed.
+    """
+    table = data.load_table(out)
+    mask = (table["run_id"].isin(run_ids) & (table["hardware_tag"] == tag) & (table["status"] == "ok")
+            & (table["other_cpu_frac"].fillna(1.0) > limit))
+    if mask.any():
+        data.write_table_atomic(out, table[~mask])
+    return int(mask.sum())
+
+
 def parse_bytes(text: str) -> int:
     """``'20G'``, ``'512M'``, ``'1.5GiB'`` or a plain number of bytes."""
     units = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
@@ -249,6 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="prover and torch threads")
     parser.add_argument("--timeout", type=float, default=None, help="per-run wall-time limit, seconds")
     parser.add_argument("--out", type=Path, default=None, help=f"output CSV (default data/{DEFAULT_OUT})")
+    parser.add_argument("--redo-contended", type=float, default=None, metavar="FRAC",
+                        help="first drop this machine's ok runs of the profile whose other_cpu_frac "
+                             "exceeded FRAC (timings slowed by other processes), so they run again")
     parser.add_argument("--dry-run", action="store_true", help="list the runs, do nothing")
     args = parser.parse_args(argv)
     try:
@@ -274,6 +297,10 @@ def main(argv: list[str] | None = None) -> int:
         import shutil
 
         shutil.copy(data.schema_path(paths.data_dir() / DEFAULT_OUT), data.schema_path(out))
+    if args.redo_contended is not None and out.exists():
+        dropped = drop_contended(out, {r.run_id for r in runs}, provenance.machine()["hardware_tag"],
+                                 args.redo_contended)
+        print(f"sweep: {dropped} contended runs dropped and scheduled again")
     t0 = time.time()
     counts = run_sweep(runs, out=out, profile_name=args.profile, max_mem_bytes=max_mem,
                        threads=args.threads, timeout_s=args.timeout)

@@ -1,0 +1,126 @@
+"""Read and summarise the committed proving measurements.
+
+Everything here works on ``data/measurements/proofs.csv`` through
+:func:`chasm.data.load_table`, so chapters never parse the file themselves.
+Summaries are medians over repetitions of one configuration (a family, size,
+calibration target and scale on one machine), with the number of repetitions
+and the spread kept beside them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from chasm import data
+from chasm.prove import PHASES
+
+PROOFS = "measurements/proofs.csv"
+#: Columns identifying one configuration (repetitions share them).
+CONFIG_KEYS = ["hardware_tag", "family", "config_id", "calibration_target", "input_scale"]
+#: Runs whose machine was busier than this with other processes are flagged.
+CONTENTION_LIMIT = 0.10
+
+
+def load_proofs(*, status: str | None = "ok", profiles: list[str] | None = None) -> pd.DataFrame:
+    """The proofs table, optionally only rows of one ``status`` and some sweep profiles.
+
+    Adds derived columns: ``rows_capacity`` (2**logrows, the circuit size the
+    prover works on), ``total_s`` (sum of all phase wall times),
+    ``max_peak_rss_bytes`` (largest per-phase peak), ``overhead_ratio``
+    (``prove_s / infer_s``), ``contended`` (``other_cpu_frac`` above
+    :data:`CONTENTION_LIMIT`) and ``size_label`` (the config's size parameters).
+    """
+    frame = data.load_table(PROOFS)
+    if status is not None:
+        frame = frame[frame["status"] == status]
+    if profiles is not None:
+        frame = frame[frame["sweep_profile"].isin(profiles)]
+    frame = frame.copy()
+    frame["rows_capacity"] = np.power(2.0, frame["logrows"])
+    frame["total_s"] = frame[[f"{p}_s" for p in PHASES]].sum(axis=1, min_count=1)
+    frame["max_peak_rss_bytes"] = frame[[f"{p}_peak_rss_bytes" for p in PHASES]].max(axis=1)
+    frame["overhead_ratio"] = frame["prove_s"] / frame["infer_s"]
+    frame["contended"] = frame["other_cpu_frac"].fillna(0) > CONTENTION_LIMIT
+    frame["size_label"] = [_size_label(c) for c in frame["config"]]
+    return frame
+
+
+def _size_label(config_json: str) -> str:
+    config = json.loads(config_json)
+    return ", ".join(f"{k}={v}" for k, v in sorted(config.items()) if k not in ("outputs", "ffn_mult", "activation"))
+
+
+def per_config(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Median (and min, max) of ``columns`` over repetitions of each configuration."""
+    keys = CONFIG_KEYS + ["params", "logrows", "num_rows", "total_assignments", "size_label"]
+    grouped = frame.groupby(keys, dropna=False)
+    out = grouped[columns].median()
+    out["repetitions"] = grouped.size()
+    for c in columns:
+        out[f"{c}_min"] = grouped[c].min()
+        out[f"{c}_max"] = grouped[c].max()
+    return out.reset_index()
+
+
+def phases_long(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per (configuration, phase): median seconds and median peak bytes."""
+    cols = [f"{p}_s" for p in PHASES] + [f"{p}_peak_rss_bytes" for p in PHASES]
+    med = per_config(frame, cols)
+    rows = []
+    for _, r in med.iterrows():
+        for p in PHASES:
+            rows.append({"family": r["family"], "size_label": r["size_label"], "params": r["params"],
+                         "logrows": r["logrows"], "num_rows": r["num_rows"], "phase": p,
+                         "seconds": r[f"{p}_s"], "peak_gib": r[f"{p}_peak_rss_bytes"] / 2**30,
+                         "repetitions": r["repetitions"]})
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    """Headline facts of a set of ok runs (numbers the chapter's prose quotes)."""
+
+    runs: int
+    configs: int
+    families: tuple[str, ...]
+    params_min: int
+    params_max: int
+    logrows_max: int
+    largest: dict
+    overhead_ratio_min: float
+    overhead_ratio_median: float
+    overhead_ratio_max: float
+    contended_runs: int
+    machines: tuple[str, ...]
+
+
+def summarise(frame: pd.DataFrame) -> SweepSummary:
+    """Headline facts of ok runs: sizes covered, the largest circuit, overhead ratios."""
+    med = per_config(frame, ["prove_s", "setup_s", "max_peak_rss_bytes", "overhead_ratio"])
+    top = med.sort_values(["logrows", "num_rows"]).iloc[-1]
+    return SweepSummary(
+        runs=len(frame),
+        configs=len(med),
+        families=tuple(sorted(frame["family"].unique())),
+        params_min=int(frame["params"].min()),
+        params_max=int(frame["params"].max()),
+        logrows_max=int(frame["logrows"].max()),
+        largest={k: top[k] for k in ("family", "size_label", "params", "logrows", "num_rows",
+                                     "prove_s", "setup_s", "max_peak_rss_bytes", "repetitions")},
+        overhead_ratio_min=float(med["overhead_ratio"].min()),
+        overhead_ratio_median=float(med["overhead_ratio"].median()),
+        overhead_ratio_max=float(med["overhead_ratio"].max()),
+        contended_runs=int(frame["contended"].sum()),
+        machines=tuple(sorted(frame["hardware_tag"].unique())),
+    )
+
+
+def not_ok(frame_all: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Runs that did not produce a verified proof, with why."""
+    frame_all = data.load_table(PROOFS) if frame_all is None else frame_all
+    bad = frame_all[frame_all["status"] != "ok"]
+    return bad[["run_id", "family", "params", "status", "failed_phase", "error", "hardware_tag"]]

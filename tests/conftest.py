@@ -1,0 +1,42 @@
+"""Shared fixtures.
+
+``built_book`` builds the whole book once per test session, from scratch
+(a fresh output folder, so a fresh execution cache), with the same strict
+settings as ``make book``, and returns the folder holding the HTML site.
+Set ``CHASM_TOC`` to a table-of-contents file to build a subset of the
+chapters instead of ``_toc.yml`` (useful while writing a chapter).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from chasm import buildbook, paths
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The compendium's root folder."""
+    return paths.repo_root()
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory) -> Path:
+    """Build the book from scratch into a temporary folder; return its html folder."""
+    out = tmp_path_factory.mktemp("book")
+    toc = os.environ.get("CHASM_TOC")
+    html = buildbook.build(out, toc=Path(toc).resolve() if toc else None)
+    return html
+
+
+@pytest.fixture(scope="session")
+def site_pages(built_book) -> list[str]:
+    """Paths, relative to the html folder, of every page of the built site."""
+    return sorted(
+        p.relative_to(built_book).as_posix()
+        for p in built_book.rglob("*.html")
+        if not ({"_static", "_sources", "_images"} & set(p.relative_to(built_book).parts))
+    )

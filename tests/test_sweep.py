@@ -1,0 +1,162 @@
+"""The sweep: profiles, resumption, memory skips, and data safety."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+
+import pytest
+
+from chasm import data, paths, sweep
+from chasm.models import ModelConfigError, ModelSpec
+
+SCHEMA = paths.measurements_dir() / "proofs.schema.yaml"
+
+
+@pytest.fixture()
+def out(tmp_path):
+    target = tmp_path / "proofs.csv"
+    shutil.copy(SCHEMA, data.schema_path(target))
+    return target
+
+
+def write_profile(tmp_path, body: str):
+    path = tmp_path / "profiles.yaml"
+    path.write_text(textwrap.dedent(body))
+    return path
+
+
+TINY = """
+profiles:
+  tiny:
+    repeat: 2
+    groups:
+      - family: mlp
+        configs:
+          - {width: 4, depth: 1}
+          - {width: 6, depth: 1}
+"""
+
+
+def fake_prove(model, x, *, settings, max_mem_bytes=None, timeout_s=None):
+    """A stand-in for chasm.prove.prove that returns a plausible ok record."""
+    from chasm.models import parameter_count
+
+    n = parameter_count(model)
+    record = {"status": "ok", "params": n, "input_shape": str(list(x.shape)),
+              "calibration_target": settings.calibration_target, "visibility": settings.visibility,
+              "logrows": 15, "num_rows": 100 * n, "total_assignments": 200 * n, "verified": True}
+    for i, phase in enumerate(sweep.PHASES):
+        record[f"{phase}_s"] = 0.01 * (i + 1)
+        record[f"{phase}_peak_rss_bytes"] = 1000 * n
+    return record
+
+
+def test_profiles_file_is_valid_and_has_required_profiles():
+    profiles = sweep.load_profiles()
+    assert {"quick", "full", "calibration"} <= set(profiles)
+    full = sweep.plan(profiles["full"])
+    families = {r.spec.family for r in full}
+    assert families == {"mlp", "cnn", "transformer"}
+    params = [sweep._param_count(r.spec) for r in full]
+    assert max(params) / min(params) >= 1000, "full sweep must span three orders of magnitude"
+    assert profiles["full"]["repeat"] >= 3
+    assert params == sorted(params), "runs go smallest first"
+
+
+@pytest.mark.parametrize("body, message", [
+    ("profiles: [1, 2]", "profiles"),
+    ("profiles:\n  p:\n    groups: []", "non-empty 'groups'"),
+    ("profiles:\n  p:\n    groups:\n      - family: rnn\n        configs: [{width: 3}]", "unknown model family"),
+    ("profiles:\n  p:\n    groups:\n      - family: mlp\n        configs: [{width: 3}]", "lacks"),
+    ("profiles:\n  p:\n    repeat: 0\n    groups:\n      - family: mlp\n        configs: [{width: 3, depth: 1}]", "repeat"),
+    ("profiles:\n  p:\n    groups:\n      - family: mlp\n        configs: [{width: 3, depth: 1}]\n        scales: [99]", "scale"),
+    ("profiles: {p: [", "not valid YAML"),
+])
+def test_malformed_profile_is_refused_with_a_clear_error(tmp_path, body, message):
+    with pytest.raises(sweep.SweepConfigError, match=message):
+        sweep.load_profiles(write_profile(tmp_path, body))
+
+
+def test_cli_refuses_malformed_profile_and_leaves_data_untouched(tmp_path, out, capsys):
+    out.write_text("not,a,valid,header\n")
+    before = out.read_bytes()
+    code = sweep.main(["--profiles-file", str(write_profile(tmp_path, "profiles: 3")), "--out", str(out)])
+    assert code == 2 and "profiles" in capsys.readouterr().err
+    code = sweep.main(["--profiles-file", str(write_profile(tmp_path, TINY)), "--profile", "tiny",
+                       "--out", str(out)])
+    assert code == 2 and "does not match its schema" in capsys.readouterr().err
+    assert out.read_bytes() == before
+
+
+def test_sweep_resumes_after_interruption(tmp_path, out, monkeypatch):
+    runs = sweep.plan(sweep.load_profiles(write_profile(tmp_path, TINY))["tiny"])
+    assert len(runs) == 4
+    calls = []
+
+    def interrupted(model, x, **kw):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # the sweep is killed during its third run
+        return fake_prove(model, x, **kw)
+
+    monkeypatch.setattr(sweep, "prove", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        sweep.run_sweep(runs, out=out, profile_name="tiny", max_mem_bytes=2**34, threads=1, progress=False)
+    assert len(data.load_table(out)) == 2  # the finished runs are on disk, the file is valid
+
+    monkeypatch.setattr(sweep, "prove", fake_prove)
+    counts = sweep.run_sweep(runs, out=out, profile_name="tiny", max_mem_bytes=2**34, threads=1,
+                             progress=False)
+    table = data.load_table(out)
+    assert counts == {"skipped_done": 2, "ok": 2}
+    assert sorted(table["run_id"]) == sorted(r.run_id for r in runs)
+    for column in ("cpu_model", "cpu_count", "ram_bytes", "ezkl_version", "torch_version",
+                   "git_commit", "date_utc", "hardware_tag"):
+        assert table[column].notna().all(), column
+
+
+def test_runs_predicted_not_to_fit_are_skipped_and_recorded(tmp_path, out, monkeypatch):
+    runs = sweep.plan(sweep.load_profiles(write_profile(tmp_path, TINY))["tiny"], repeat=1)
+    monkeypatch.setattr(sweep, "prove", fake_prove)
+    # the first (smaller) model peaks at 1000 bytes per parameter; allow just that
+    small = sweep._param_count(runs[0].spec)
+    sweep.run_sweep(runs, out=out, profile_name="tiny", max_mem_bytes=int(1000 * small * 1.3),
+                    threads=1, progress=False)
+    table = data.load_table(out).set_index("run_id")
+    assert table.loc[runs[0].run_id, "status"] == "ok"
+    assert table.loc[runs[1].run_id, "status"] == "skipped_memory"
+    assert "exceeds --max-mem" in table.loc[runs[1].run_id, "error"]
+
+
+def test_predict_log_log_recovers_power_law():
+    xs = [10, 100, 1000]
+    ys = [3 * x**1.5 for x in xs]
+    assert sweep.predict_log_log(xs, ys, 10_000) == pytest.approx(3 * 10_000**1.5, rel=1e-9)
+    assert sweep.predict_log_log([], [], 5) is None
+
+
+def test_parse_bytes():
+    assert sweep.parse_bytes("20G") == 20 * 2**30
+    assert sweep.parse_bytes("512MiB") == 512 * 2**20
+    with pytest.raises(sweep.SweepConfigError):
+        sweep.parse_bytes("lots")
+
+
+def test_model_spec_validation():
+    with pytest.raises(ModelConfigError, match="divisible"):
+        ModelSpec("transformer", {"d_model": 10, "heads": 3, "seq": 2, "layers": 1})
+    with pytest.raises(ModelConfigError, match="positive integer"):
+        ModelSpec("mlp", {"width": 0, "depth": 1})
+    a = ModelSpec("mlp", {"width": 8, "depth": 1})
+    assert a.config_id == ModelSpec("mlp", {"depth": 1, "width": 8, "outputs": 4}).config_id
+
+
+def test_quick_profile_runs_for_real(tmp_path, out):
+    """The quick profile proves and verifies every circuit it schedules."""
+    code = sweep.main(["--profile", "quick", "--out", str(out), "--threads", "2"])
+    assert code == 0
+    table = data.load_table(out)
+    assert (table["status"] == "ok").all(), table[["run_id", "status", "error"]]
+    assert table["verified"].all()
+    assert set(table["family"]) == {"mlp", "cnn", "transformer"}
