@@ -113,8 +113,8 @@ def loglog_lines(frame, *, x: str, y: str, color: str, x_title: str, y_title: st
     )
     layered = base.mark_line(opacity=0.7) + base.mark_point()
     if facet:
-        size = {"width": width or 170, "height": height or 170}
+        size = {"width": width or 150, "height": height or 160}
         return layered.properties(**size).facet(
             facet=alt.Facet(f"{facet}:N", title=None), columns=columns
-        ).properties(title=title).resolve_scale(x="independent")
+        ).properties(title=title).resolve_scale(x="independent").configure_legend(orient="bottom")
     return layered.properties(title=title, width=width or WIDTH, height=height or HEIGHT)

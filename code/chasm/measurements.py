@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from chasm import data
+from chasm import data, paths
 from chasm.prove import PHASES
 
 PROOFS = "measurements/proofs.csv"
@@ -117,6 +117,26 @@ def summarise(frame: pd.DataFrame) -> SweepSummary:
         contended_runs=int(frame["contended"].sum()),
         machines=tuple(sorted(frame["hardware_tag"].unique())),
     )
+
+
+def harness_overhead() -> pd.DataFrame:
+    """Median wall time of harness and bare runs per circuit, and the difference.
+
+    Reads ``data/measurements/overhead.csv`` (empty frame if absent). Columns:
+    ``family``, ``logrows``, ``config``, ``harness_s``, ``bare_s``, ``extra_s``,
+    ``extra_pct`` and ``pairs`` (repetitions per arm).
+    """
+    path = paths.data_dir() / "measurements" / "overhead.csv"
+    if not path.exists():
+        return pd.DataFrame()
+    runs = data.load_table(path)
+    med = runs.pivot_table(index=["hardware_tag", "family", "config", "logrows"], columns="arm",
+                           values="wall_s", aggfunc="median").reset_index()
+    med["pairs"] = runs.groupby(["hardware_tag", "family", "config", "logrows"]).size().values // 2
+    med = med.rename(columns={"harness": "harness_s", "bare": "bare_s"})
+    med["extra_s"] = med["harness_s"] - med["bare_s"]
+    med["extra_pct"] = 100 * med["extra_s"] / med["bare_s"]
+    return med.sort_values("logrows").reset_index(drop=True)
 
 
 def not_ok(frame_all: pd.DataFrame | None = None) -> pd.DataFrame:

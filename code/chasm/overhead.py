@@ -1,0 +1,109 @@
+"""What the measuring harness itself costs: ``python -m chasm overhead``.
+
+:func:`chasm.prove.prove` wraps ezkl in a child process, resets and reads
+memory high-water marks around every phase, checks the model's operators
+first and times the torch inference too. This module runs the same circuit
+through :func:`bare_pipeline` (the ezkl calls alone, in this process, nothing
+else) and through :func:`chasm.prove.prove`, alternating the two so slow drifts
+in the machine's load hit both alike, and records each run's total wall time
+in ``data/measurements/overhead.csv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from chasm import data, paths, provenance
+from chasm.models import ModelSpec, build
+from chasm.prove import ProveSettings, _await, ensure_srs, export_onnx, prove, quiet_ezkl
+
+OUT = "measurements/overhead.csv"
+#: Circuits compared by default: one at ezkl's logrows floor, one larger.
+DEFAULT_SPECS = (ModelSpec("mlp", {"width": 32, "depth": 2}), ModelSpec("mlp", {"width": 256, "depth": 2}))
+
+
+def bare_pipeline(model, x, settings: ProveSettings, workdir: Path) -> float:
+    """Run export to verify with plain ezkl calls in this process; return wall seconds.
+
+    The SRS must already be cached (as it is for a harness run of the same
+    circuit), so neither arm pays for generating it.
+    """
+    import ezkl
+
+    workdir = Path(workdir)
+    f = {k: str(workdir / k) for k in ("m.onnx", "in.json", "s.json", "m.ezkl", "vk", "pk", "w.json", "p.json")}
+    t0 = time.perf_counter()
+    with quiet_ezkl(workdir / "ezkl.log"):
+        export_onnx(model, x, Path(f["m.onnx"]))
+        Path(f["in.json"]).write_text(json.dumps({"input_data": [x.flatten().tolist()]}))
+        ra = ezkl.PyRunArgs()
+        ra.input_visibility, ra.output_visibility = settings.input_visibility, settings.output_visibility
+        ra.param_visibility = settings.param_visibility
+        ra.input_scale = ra.param_scale = settings.scale
+        ezkl.gen_settings(f["m.onnx"], f["s.json"], py_run_args=ra)
+        _await(ezkl.calibrate_settings(f["in.json"], f["m.onnx"], f["s.json"], settings.calibration_target,
+                                       scales=[settings.scale], scale_rebase_multiplier=[1]))
+        ezkl.compile_circuit(f["m.onnx"], f["m.ezkl"], f["s.json"])
+        logrows = json.loads(Path(f["s.json"]).read_text())["run_args"]["logrows"]
+        srs, _ = ensure_srs(logrows)
+        ezkl.setup(f["m.ezkl"], f["vk"], f["pk"], str(srs))
+        _await(ezkl.gen_witness(f["in.json"], f["m.ezkl"], f["w.json"]))
+        ezkl.prove(f["w.json"], f["m.ezkl"], f["pk"], f["p.json"], str(srs))
+        if not ezkl.verify(f["p.json"], f["s.json"], f["vk"], str(srs)):
+            raise RuntimeError("bare pipeline: proof did not verify")
+    return time.perf_counter() - t0
+
+
+def measure(spec: ModelSpec, repetitions: int, threads: int) -> list[dict]:
+    """Alternate harness and bare runs of ``spec``; one record per run."""
+    import os
+
+    os.environ["RAYON_NUM_THREADS"] = str(threads)
+    model, x = build(spec)
+    settings = ProveSettings(threads=threads)
+    warm = prove(model, x, settings=settings)  # caches the SRS for this circuit; not recorded
+    if warm["status"] != "ok":
+        raise RuntimeError(f"harness run failed: {warm.get('error')}")
+    machine = provenance.machine()
+    records = []
+    for rep in range(repetitions):
+        for arm in ("harness", "bare"):
+            start = provenance.utc_now()
+            if arm == "harness":
+                t0 = time.perf_counter()
+                rec = prove(model, x, settings=settings)
+                wall = time.perf_counter() - t0
+                if rec["status"] != "ok":
+                    raise RuntimeError(f"harness run failed: {rec.get('error')}")
+            else:
+                with tempfile.TemporaryDirectory(prefix="chasm-bare-") as tmp:
+                    wall = bare_pipeline(model, x, settings, Path(tmp))
+            records.append({
+                "config_id": spec.config_id, "family": spec.family, "config": spec.config_json,
+                "logrows": warm["logrows"], "arm": arm, "wall_s": wall, "repetition": rep,
+                "threads": threads, "date_utc": start, **machine,
+            })
+    return records
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m chasm overhead", description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each arm per circuit")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=None, help=f"output CSV (default data/{OUT})")
+    args = parser.parse_args(argv)
+    out = args.out or paths.data_dir() / OUT
+    for spec in DEFAULT_SPECS:
+        rows = measure(spec, args.repeat, args.threads)
+        data.append_rows(out, rows)
+        print(f"{spec.label()}: {len(rows)} runs -> {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
