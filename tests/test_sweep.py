@@ -160,3 +160,23 @@ def test_quick_profile_runs_for_real(tmp_path, out):
     assert (table["status"] == "ok").all(), table[["run_id", "status", "error"]]
     assert table["verified"].all()
     assert set(table["family"]) == {"mlp", "cnn", "transformer"}
+
+
+def test_inference_timing_records_match_schema(tmp_path):
+    from chasm import infer
+
+    out = tmp_path / "inference.csv"
+    shutil.copy(data.schema_path(paths.data_dir() / infer.OUT), data.schema_path(out))
+    records = infer.measure("cpu", [(16, 2, 4, 1)], repetitions=2, dtype="float32")
+    data.append_rows(out, records)
+    table = data.load_table(out)
+    assert len(table) == 2 and (table["infer_s"] > 0).all() and (table["infer_reps"] >= 10).all()
+
+
+def test_cuda_request_without_gpu_is_a_clear_error(capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU")
+    assert sweep.main(["--profile", "quick", "--device", "cuda", "--dry-run"]) == 2
+    assert "no CUDA GPU" in capsys.readouterr().err

@@ -4,6 +4,7 @@ Commands (each lives in its own module, which owns its arguments):
 
 - ``sweep``    run proofs and append measurements to ``data/measurements/``
 - ``predict``  point estimates and 95% prediction intervals from the fitted laws
+- ``infer``    torch inference timings on CPU or GPU, no proofs
 - ``overhead`` the measuring harness's cost against bare ezkl calls
 """
 
@@ -15,6 +16,7 @@ import sys
 COMMANDS = {
     "sweep": ("chasm.sweep", "run proving experiments and record them"),
     "predict": ("chasm.predict", "predict cost with 95% intervals from committed data"),
+    "infer": ("chasm.infer", "time torch inference (CPU or CUDA GPU) without proving"),
     "overhead": ("chasm.overhead", "measure the harness's own overhead against bare ezkl calls"),
 }
 

@@ -30,6 +30,7 @@ import psutil
 import yaml
 
 from chasm import data, paths, provenance
+from chasm.infer import DeviceError
 from chasm.models import ModelConfigError, ModelSpec, build
 from chasm.prove import FAMILY_SCALES, PHASES, ProveSettings, prove
 
@@ -187,7 +188,8 @@ def _eta_s(remaining: list[Run], histories: dict) -> float:
 
 
 def run_sweep(runs: list[Run], *, out: Path, profile_name: str, max_mem_bytes: int,
-              threads: int, timeout_s: float | None = None, progress: bool = True) -> dict:
+              threads: int, timeout_s: float | None = None, progress: bool = True,
+              device: str = "cpu") -> dict:
     """Execute ``runs`` not yet in ``out``; return counts by status."""
     machine = provenance.machine()
     tag = machine["hardware_tag"]
@@ -222,7 +224,7 @@ def run_sweep(runs: list[Run], *, out: Path, profile_name: str, max_mem_bytes: i
             else:
                 model, x = build(run.spec)
                 settings = ProveSettings(calibration_target=run.calibration_target, scale=run.scale,
-                                         threads=threads)
+                                         threads=threads, infer_device=device)
                 record.update(prove(model, x, settings=settings, max_mem_bytes=max_mem_bytes,
                                     timeout_s=timeout_s))
             known = set(data.read_schema(data.schema_path(out)).names)
@@ -267,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-mem", default=None,
                         help="memory ceiling, e.g. 20G (default: 85%% of physical memory)")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="prover and torch threads")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="device for the torch inference timing (proofs always run on the CPU)")
     parser.add_argument("--timeout", type=float, default=None, help="per-run wall-time limit, seconds")
     parser.add_argument("--out", type=Path, default=None, help=f"output CSV (default data/{DEFAULT_OUT})")
     parser.add_argument("--redo-contended", type=float, default=None, metavar="FRAC",
@@ -286,7 +290,11 @@ def main(argv: list[str] | None = None) -> int:
         if out.exists():
             data.load_table(out)  # refuse to append to a file that does not match its schema
         runs = plan(profiles[args.profile], args.repeat)
-    except (SweepConfigError, data.DataFileError) as exc:
+        if args.device == "cuda":
+            from chasm.infer import device_name
+
+            device_name("cuda")  # raises DeviceError when there is no GPU
+    except (SweepConfigError, data.DataFileError, DeviceError) as exc:
         print(f"sweep: error: {exc}", file=sys.stderr)
         return 2
     if args.dry_run:
@@ -303,6 +311,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sweep: {dropped} contended runs dropped and scheduled again")
     t0 = time.time()
     counts = run_sweep(runs, out=out, profile_name=args.profile, max_mem_bytes=max_mem,
-                       threads=args.threads, timeout_s=args.timeout)
+                       threads=args.threads, timeout_s=args.timeout, device=args.device)
     print(f"sweep {args.profile}: {counts} in {time.time() - t0:.0f} s -> {out}")
     return 0
