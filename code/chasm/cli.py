@@ -4,6 +4,7 @@ Commands (each lives in its own module, which owns its arguments):
 
 - ``sweep``    run proofs and append measurements to ``data/measurements/``
 - ``predict``  point estimates and 95% prediction intervals from the fitted laws
+- ``layouts``  circuit layouts from ezkl (rows, no proofs) for the cost model
 - ``infer``    torch inference timings on CPU or GPU, no proofs
 - ``overhead`` the measuring harness's cost against bare ezkl calls
 """
@@ -16,6 +17,7 @@ import sys
 COMMANDS = {
     "sweep": ("chasm.sweep", "run proving experiments and record them"),
     "predict": ("chasm.predict", "predict cost with 95% intervals from committed data"),
+    "layouts": ("chasm.layouts", "lay out circuits (no proofs) to validate the cost model"),
     "infer": ("chasm.infer", "time torch inference (CPU or CUDA GPU) without proving"),
     "overhead": ("chasm.overhead", "measure the harness's own overhead against bare ezkl calls"),
 }

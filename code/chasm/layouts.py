@@ -1,0 +1,248 @@
+"""Measured circuit layouts, without proving: ``data/measurements/layouts.csv``.
+
+For each circuit of a plan (a model family and size, and ezkl run arguments)
+the torch model is exported to ONNX and ezkl's ``gen_settings`` lays it out
+(a dummy layout: milliseconds to seconds); ``calibrate_settings`` with the
+``resources`` target then fixes ``logrows``. The settings ezkl reports
+(``num_rows``, ``total_assignments``, ``einsum_params.total_einsum_col_size``,
+range checks, lookups, ``logrows``) are recorded with provenance. These rows
+fit and validate :mod:`chasm.costmodel`.
+
+Command line (resumable: circuits already in the table are skipped)::
+
+    python -m chasm layouts [--plan default|quick] [--no-calibrate] [--out PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chasm import paths, provenance
+
+TABLE = "measurements/layouts.csv"
+#: Fixed-point scale (bits) of inputs and parameters, as in the proving sweep (``chasm.prove``).
+SCALE = 7
+BASE_RUN_ARGS = {"input_visibility": "private", "output_visibility": "public", "param_visibility": "fixed",
+                 "num_inner_cols": 2, "decomp_base": 16384, "decomp_legs": 2, "disable_freivalds": False}
+
+
+@dataclass(frozen=True)
+class Circuit:
+    """One circuit to lay out: family, size configuration and run arguments (ezkl names)."""
+
+    family: str
+    config: dict
+    run_args: dict = field(default_factory=dict)
+
+    @property
+    def full_run_args(self) -> dict:
+        return {**BASE_RUN_ARGS, **self.run_args}
+
+    @property
+    def config_json(self) -> str:
+        return json.dumps(self.config, sort_keys=True, separators=(",", ":"))
+
+    def circuit_id(self, ezkl_version: str) -> str:
+        key = json.dumps([self.family, self.config, self.full_run_args, SCALE, ezkl_version], sort_keys=True)
+        return f"{self.family}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+
+
+def _variants(family: str, config: dict, variants: list[dict]) -> list[Circuit]:
+    return [Circuit(family, config, v) for v in variants]
+
+
+def plan(name: str = "default") -> list[Circuit]:
+    """The circuits of a measurement plan (``default`` or the small ``quick``)."""
+    legs3 = {"decomp_legs": 3, "decomp_base": 256}
+    if name == "quick":
+        return [Circuit("mlp", {"width": 16, "depth": 1}), Circuit("mlp", {"width": 16, "depth": 1}, legs3),
+                Circuit("op", {"op": "layernorm", "rows": 2, "d": 4}),
+                Circuit("op", {"op": "layernorm", "rows": 2, "d": 8}),
+                Circuit("op", {"op": "layernorm", "rows": 2, "d": 8}, legs3),
+                Circuit("op", {"op": "rmsnorm", "rows": 2, "d": 4}),
+                Circuit("op", {"op": "rmsnorm", "rows": 2, "d": 8}),
+                Circuit("op", {"op": "rmsnorm", "rows": 2, "d": 8}, legs3),
+                Circuit("op", {"op": "softmax", "rows": 2, "d": 4}),
+                Circuit("op", {"op": "softmax", "rows": 2, "d": 8}),
+                Circuit("op", {"op": "softmax", "rows": 2, "d": 8}, legs3),
+                Circuit("transformer", {"d_model": 8, "heads": 2, "seq": 2, "layers": 1})]
+    if name != "default":
+        raise ValueError(f"unknown layout plan {name!r}; known: default, quick")
+    out: list[Circuit] = []
+    for op in ("layernorm", "rmsnorm", "softmax"):
+        for rows in (2, 4):
+            for width in (4, 8, 16):
+                out.append(Circuit("op", {"op": op, "rows": rows, "d": width}))
+        for rows, width in ((2, 4), (2, 8), (4, 16)):
+            out.append(Circuit("op", {"op": op, "rows": rows, "d": width}, legs3))
+    for width in (8, 16, 32, 64, 128):
+        for n_layers in (1, 2, 3):
+            out.append(Circuit("mlp", {"width": width, "depth": n_layers}))
+    for cfg in ({"width": 32, "depth": 2}, {"width": 64, "depth": 1}):
+        out += _variants("mlp", cfg, [{"num_inner_cols": 1}, {"num_inner_cols": 3}, {"num_inner_cols": 4}])
+    out += _variants("mlp", {"width": 16, "depth": 2}, [legs3])
+    out += _variants("mlp", {"width": 64, "depth": 2}, [legs3, {"output_visibility": "private"}])
+    for ch in (2, 4):
+        for n_layers in (1, 2):
+            for side in (4, 8):
+                out.append(Circuit("cnn", {"channels": ch, "depth": n_layers, "size": side}))
+    out += [Circuit("cnn", {"channels": 8, "depth": 1, "size": 12}), Circuit("cnn", {"channels": 3, "depth": 3, "size": 6})]
+    for dm in (8, 16, 32):
+        for heads in (1, 2, 4):
+            for seq in (1, 4):
+                out.append(Circuit("transformer", {"d_model": dm, "heads": heads, "seq": seq, "layers": 1}))
+    for heads in (1, 2, 4):
+        out.append(Circuit("transformer", {"d_model": 16, "heads": heads, "seq": 8, "layers": 1}))
+    out += [Circuit("transformer", {"d_model": 16, "heads": 2, "seq": 4, "layers": 2}),
+            Circuit("transformer", {"d_model": 16, "heads": 2, "seq": 4, "layers": 1, "activation": "gelu"}),
+            Circuit("transformer", {"d_model": 8, "heads": 2, "seq": 2, "layers": 1, "activation": "gelu"}),
+            Circuit("transformer", {"d_model": 8, "heads": 2, "seq": 2, "layers": 1})]
+    out += _variants("transformer", {"d_model": 16, "heads": 2, "seq": 4, "layers": 1}, [{"disable_freivalds": True}])
+    out += _variants("transformer", {"d_model": 8, "heads": 1, "seq": 4, "layers": 1}, [{"disable_freivalds": True}])
+    out += _variants("transformer", {"d_model": 8, "heads": 2, "seq": 4, "layers": 1}, [legs3])
+    return out
+
+
+def build(circuit: Circuit):
+    """The torch module and example input of a circuit (families from :mod:`chasm.models`;
+    single operations ``op`` on a ``(1, rows, d)`` input)."""
+    import torch
+
+    if circuit.family != "op":
+        from chasm import models
+
+        return models.build(models.ModelSpec(circuit.family, dict(circuit.config)))
+    cfg = circuit.config
+    torch.manual_seed(0)
+    width = cfg["d"]
+
+    class RMSNorm(torch.nn.Module):
+        """Llama's RMSNorm written with primitive ops (as its reference implementation)."""
+
+        def __init__(self):
+            super().__init__()
+            self.weight = torch.nn.Parameter(1 + 0.1 * torch.randn(width))
+
+        def forward(self, x):
+            return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * self.weight
+
+    class Softmax(torch.nn.Module):
+        def forward(self, x):
+            return torch.softmax(x, dim=-1)
+
+    modules = {"layernorm": lambda: torch.nn.LayerNorm(width), "rmsnorm": RMSNorm, "softmax": Softmax}
+    if cfg["op"] not in modules:
+        raise ValueError(f"unknown single operation {cfg['op']!r}; known: {', '.join(modules)}")
+    x = torch.randn(1, cfg["rows"], width, generator=torch.Generator().manual_seed(1))
+    return modules[cfg["op"]]().eval(), x
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Silence ezkl's calibration report (printed by Rust to file descriptors 1 and 2);
+    errors still surface as Python exceptions."""
+    import sys
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        os.close(devnull)
+        for fd in saved:
+            os.close(fd)
+
+
+def measure(circuit: Circuit, workdir: Path, *, calibrate: bool = True) -> dict:
+    """Lay out one circuit with ezkl and return its record (a row of ``layouts.csv``)."""
+    import ezkl
+    import torch
+
+    model, x = build(circuit)
+    onnx_path, settings_path, data_path = workdir / "model.onnx", workdir / "settings.json", workdir / "input.json"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, x, str(onnx_path), opset_version=17, input_names=["input"],
+                          output_names=["output"], dynamo=False)
+    data_path.write_text(json.dumps({"input_data": [x.flatten().tolist()]}))
+    ra = ezkl.PyRunArgs()
+    args = circuit.full_run_args
+    for key, value in args.items():
+        setattr(ra, key, value)
+    ra.input_scale = SCALE
+    ra.param_scale = SCALE
+    t0 = time.perf_counter()
+    ezkl.gen_settings(str(onnx_path), str(settings_path), py_run_args=ra)
+    settings_s = time.perf_counter() - t0
+    logrows = None
+    if calibrate:
+        with _quiet():
+            ezkl.calibrate_settings(str(data_path), str(onnx_path), str(settings_path), "resources",
+                                    scales=[SCALE], scale_rebase_multiplier=[1])
+    s = json.loads(settings_path.read_text())
+    if calibrate:
+        logrows = int(s["run_args"]["logrows"])
+    machine = provenance.machine()
+    return {
+        "circuit_id": circuit.circuit_id(machine["ezkl_version"]),
+        "family": circuit.family, "config": circuit.config_json,
+        **{key: args[key] for key in ("num_inner_cols", "decomp_base", "decomp_legs", "disable_freivalds",
+                                      "input_visibility", "output_visibility", "param_visibility")},
+        "input_scale": int(s["run_args"]["input_scale"]), "param_scale": int(s["run_args"]["param_scale"]),
+        "num_rows": int(s["num_rows"]), "total_assignments": int(s["total_assignments"]),
+        "total_einsum_col_size": int(s["einsum_params"]["total_einsum_col_size"]),
+        "total_const_size": int(s.get("total_const_size") or 0),
+        "required_range_checks": json.dumps(s.get("required_range_checks")),
+        "required_lookups": json.dumps(s.get("required_lookups")),
+        "logrows": logrows, "calibrated": calibrate, "settings_s": settings_s,
+        "ezkl_version": machine["ezkl_version"], "torch_version": machine["torch_version"],
+        "git_commit": machine["git_commit"], "hardware_tag": machine["hardware_tag"],
+        "cpu_model": machine["cpu_model"], "date_utc": provenance.utc_now(),
+    }
+
+
+def measure_many(circuits: list[Circuit], *, calibrate: bool = True) -> list[dict]:
+    """Records of several circuits (each in its own temporary folder)."""
+    records = []
+    for circuit in circuits:
+        with tempfile.TemporaryDirectory(prefix="chasm-layout-") as tmp:
+            records.append(measure(circuit, Path(tmp), calibrate=calibrate))
+    return records
+
+
+def main(argv: list[str] | None = None) -> int:
+    from chasm import data
+
+    parser = argparse.ArgumentParser(prog="python -m chasm layouts", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--plan", default="default", help="measurement plan: default or quick")
+    parser.add_argument("--no-calibrate", action="store_true", help="skip calibrate_settings (logrows left empty)")
+    parser.add_argument("--out", type=Path, default=None, help="table to append to (default data/measurements/layouts.csv)")
+    args = parser.parse_args(argv)
+    out = args.out or paths.data_dir() / TABLE
+    version = provenance.package_version("ezkl")
+    done = set(data.load_table(out)["circuit_id"]) if out.exists() else set()
+    todo = [c for c in plan(args.plan) if c.circuit_id(version) not in done]
+    print(f"layouts: {len(todo)} circuits to measure, {len(done)} already in {out}")
+    t0 = time.time()
+    for i, circuit in enumerate(todo, 1):
+        record = measure_many([circuit], calibrate=not args.no_calibrate)[0]
+        data.append_rows(out, [record])
+        print(f"  [{i}/{len(todo)}] {circuit.family} {circuit.config_json} {circuit.run_args or ''}: "
+              f"{record['num_rows']} rows, logrows {record['logrows']}")
+    print(f"layouts: done in {time.time() - t0:.0f} s")
+    return 0

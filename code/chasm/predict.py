@@ -1,0 +1,278 @@
+"""``python -m chasm predict``: proving cost at a given size, with 95% prediction intervals.
+
+Examples::
+
+    python -m chasm predict --rows 2^18 --family mlp
+    python -m chasm predict --rows 300000 --family transformer --json
+    python -m chasm predict --arch llama3-70b --extrapolate
+
+Every number comes from the committed measurements
+(``data/measurements/proofs.csv``, successful runs of one machine), fitted by
+:mod:`chasm.fit`: for each quantity, every candidate law is fitted and the one
+with the lowest leave-one-size-out error is used; the interval is the 95%
+prediction interval for one new run of a new circuit of that size (parameter
+uncertainty, circuit-to-circuit scatter and repetition noise).
+
+``--rows`` is rounded up to a power of two, the evaluation domain the prover
+works on. A size outside the measured range of the family is refused (exit
+status 2) unless ``--extrapolate`` is given; the message says how many
+doublings outside it lies. ``--arch`` takes the per-query workload of a frontier
+model from the cost model (:func:`chasm.costmodel.frontier_workload`): a query
+is ``chunks_per_query`` proofs of ``2**chunk_logrows`` rows each, predicted with
+the transformer family's laws; that is always an extrapolation, so it needs
+``--extrapolate``. Exit status 1: the data cannot answer (missing table, too
+few sizes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+from collections.abc import Mapping
+
+from chasm import data, fit
+
+DEFAULT_TABLE = "measurements/proofs.csv"
+ARCH_FAMILY = "transformer"
+
+#: What a per-query prediction for ``--arch`` means for each quantity.
+PER_QUERY = "per query (sum over its chunk proofs)"
+PER_CIRCUIT = "per chunk circuit, once (not per query)"
+PER_CHUNK_PEAK = "per chunk proof (chunks are proved one after another)"
+ARCH_SCOPE = {
+    "prove_s": PER_QUERY,
+    "witness_s": PER_QUERY,
+    "verify_s": PER_QUERY,
+    "proof_bytes": PER_QUERY,
+    "setup_s": PER_CIRCUIT,
+    "pk_bytes": PER_CIRCUIT,
+    "prove_peak_rss_bytes": PER_CHUNK_PEAK,
+    "setup_peak_rss_bytes": PER_CHUNK_PEAK,
+    "peak_rss_bytes": PER_CHUNK_PEAK,
+}
+
+
+class PredictError(Exception):
+    """The request cannot be answered; ``status`` is the exit status (1: data, 2: usage/range)."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
+def parse_rows(text: str) -> int:
+    """Rows from ``'262144'``, ``'2^18'`` or ``'2**18'``; raise ``ValueError`` if not a positive integer."""
+    text = text.strip().replace("_", "").replace(",", "")
+    m = re.fullmatch(r"2\s*(?:\^|\*\*)\s*(\d+)", text)
+    if m:
+        return 2 ** int(m.group(1))
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"--rows must be a positive integer or 2^k, got {text!r}")
+    return int(text)
+
+
+def padded_logrows(rows: int) -> int:
+    """``k`` with ``2**(k-1) < rows <= 2**k``: the domain a circuit of ``rows`` rows is padded to."""
+    return max(int(math.ceil(math.log2(rows))), 0) if rows > 1 else 0
+
+
+def outside_range(logrows: int, measured: tuple[int, int], family: str) -> str | None:
+    """``None`` if ``2**logrows`` lies in the measured range, else a sentence saying how far outside."""
+    low, high = measured
+    if logrows > high:
+        d = logrows - high
+        return (f"2^{logrows} rows is {d} doubling{'s' if d != 1 else ''} above the largest measured "
+                f"{family} circuit 2^{high}")
+    if logrows < low:
+        d = low - logrows
+        return (f"2^{logrows} rows is {d} doubling{'s' if d != 1 else ''} below the smallest measured "
+                f"{family} circuit 2^{low}")
+    return None
+
+
+def _field(obj, name: str):
+    value = obj[name] if isinstance(obj, Mapping) else getattr(obj, name)
+    return value
+
+
+def frontier_chunks(arch: str) -> dict:
+    """``chunk_logrows``, ``chunks_per_query`` and ``rows_per_query`` of a frontier model, from the cost model."""
+    try:
+        from chasm import costmodel
+    except ImportError as exc:
+        raise PredictError(f"--arch needs chasm.costmodel, which cannot be imported ({exc})", 1) from None
+    try:
+        workload = costmodel.frontier_workload(arch)
+    except (KeyError, ValueError) as exc:
+        raise PredictError(f"unknown architecture {arch!r}: {exc}", 2) from None
+    return {
+        "chunk_logrows": int(_field(workload, "chunk_logrows")),
+        "chunks_per_query": int(_field(workload, "chunks_per_query")),
+        "rows_per_query": int(_field(workload, "rows_per_query")),
+    }
+
+
+def _load_runs(table: str, hardware: str | None):
+    try:
+        frame = data.load_table(table)
+    except data.DataFileError as exc:
+        raise PredictError(f"cannot read the measurements: {exc}", 1) from None
+    try:
+        return fit.prepare_runs(frame, hardware)
+    except fit.InsufficientData as exc:
+        raise PredictError(f"cannot predict: {exc}", 1) from None
+
+
+def predictions(runs, family: str, logrows: int, *, chunks: int = 1, scoped: bool = False) -> tuple[dict, dict]:
+    """Per-quantity predictions at ``2**logrows`` rows: ``({quantity: {point, low, high, unit, ...}}, skipped)``.
+
+    With ``scoped=True`` (``--arch``), time and proof-size quantities are
+    multiplied by ``chunks`` (the bounds too: that treats the chunks' costs as
+    moving together, which is conservative for the repetition noise), and each
+    entry says its ``scope``.
+    """
+    fits, skipped = fit.fit_family(runs, family)
+    out = {}
+    for q, qf in fits.items():
+        pred = fit.predict(qf.chosen, [2.0**logrows])
+        factor = chunks if scoped and ARCH_SCOPE[q] == PER_QUERY else 1
+        entry = {
+            "point": float(pred["point"][0]) * factor,
+            "low": float(pred["low"][0]) * factor,
+            "high": float(pred["high"][0]) * factor,
+            "unit": qf.unit,
+            "law": qf.chosen.candidate.name,
+            "rows": 2**logrows,
+        }
+        if scoped:
+            entry["scope"] = ARCH_SCOPE[q]
+        out[q] = entry
+    return out, skipped
+
+
+def human(value: float, unit: str) -> str:
+    """A readable value with its unit (bytes in KiB/MiB/GiB/TiB; long times also in hours or days)."""
+    if unit == "bytes":
+        for name, size in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+            if value >= size:
+                return f"{value / size:.3g} {name}"
+        return f"{value:.3g} B"
+    if unit == "s":
+        text = f"{value:.3g} s"
+        if value >= 2 * 86400:
+            text += f" ({value / 86400:.3g} d)"
+        elif value >= 2 * 3600:
+            text += f" ({value / 3600:.3g} h)"
+        return text
+    return f"{value:.3g} {unit}"
+
+
+def _text(result: dict, skipped: dict, header: list[str]) -> str:
+    rows = [("quantity", "point", "95% prediction interval", "law", "scope")]
+    for q, e in result.items():
+        rows.append((fit.QUANTITY_LABELS[q], human(e["point"], e["unit"]),
+                     f"[{human(e['low'], e['unit'])}, {human(e['high'], e['unit'])}]", e["law"],
+                     e.get("scope", "")))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    has_scope = any(r[4] for r in rows[1:])
+    lines = header + [""]
+    for r in rows:
+        cells = [r[0].ljust(widths[0]), r[1].rjust(widths[1]), r[2].ljust(widths[2]), r[3].ljust(widths[3])]
+        if has_scope:
+            cells.append(r[4])
+        lines.append("  ".join(cells).rstrip())
+    for q, why in skipped.items():
+        lines.append(f"{fit.QUANTITY_LABELS[q].ljust(widths[0])}  not predicted: {why}")
+    lines += ["", "point: median of a new run; interval: 95% prediction interval for one new run of a new circuit",
+              "(parameter uncertainty + circuit-to-circuit scatter + repetition noise; method: chasm.fit)."]
+    if has_scope:
+        lines.append("per-query bounds are the per-chunk bounds times the chunk count (conservative).")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m chasm predict",
+        description="Proving cost at a size, with 95%% prediction intervals, from the committed measurements.",
+    )
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--rows", help="circuit rows (integer or 2^k); rounded up to a power of two")
+    what.add_argument("--arch", help="frontier model id from the cost model, e.g. llama3-70b (per query)")
+    parser.add_argument("--family", choices=fit.FAMILIES, help="model family whose laws to use (with --rows)")
+    parser.add_argument("--extrapolate", action="store_true", help="allow sizes outside the measured range")
+    parser.add_argument("--json", action="store_true", help="one JSON object per quantity: point, low, high, unit")
+    parser.add_argument("--hardware", help="hardware_tag of the runs to use (default: the one with most runs)")
+    parser.add_argument("--table", default=DEFAULT_TABLE, help="measurement table under data/ (default %(default)s)")
+    args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except PredictError as exc:
+        print(f"predict: {exc}", file=sys.stderr)
+        return exc.status
+
+
+def _run(args) -> int:
+    if args.rows is not None and args.family is None:
+        raise PredictError("--rows needs --family (mlp, cnn or transformer): equal rows cost differently "
+                           "in different families", 2)
+    if args.arch is not None and args.family not in (None, ARCH_FAMILY):
+        raise PredictError(f"--arch uses the {ARCH_FAMILY} family's laws; drop --family {args.family}", 2)
+    family = args.family or ARCH_FAMILY
+    chunks, arch_note = 1, None
+    if args.arch is not None:
+        workload = frontier_chunks(args.arch)
+        logrows, chunks = workload["chunk_logrows"], workload["chunks_per_query"]
+    else:
+        try:
+            logrows = padded_logrows(parse_rows(args.rows))
+        except ValueError as exc:
+            raise PredictError(str(exc), 2) from None
+    runs, tag = _load_runs(args.table, args.hardware)
+    measured = fit.measured_range(runs, family)
+    if measured is None:
+        raise PredictError(f"cannot predict: no successful {family} runs on {tag}", 1)
+    sizes = sorted(set(runs.loc[runs["family"] == family, "logrows"]))
+    if len(sizes) < fit.MIN_SIZES:
+        raise PredictError(f"cannot predict: successful {family} runs on {tag} cover {len(sizes)} distinct "
+                           f"size{'s' if len(sizes) != 1 else ''} (logrows {', '.join(map(str, sizes))}); "
+                           f"a scaling law needs at least {fit.MIN_SIZES}", 1)
+    outside = outside_range(logrows, measured, family)
+    if args.arch is not None:
+        arch_note = (f"{args.arch}: one query is {chunks:,} chunk proofs of 2^{logrows} rows "
+                     f"({workload['rows_per_query']:,} rows in all, from chasm.costmodel), predicted with the "
+                     f"laws of small one-block {family} circuits")
+        reason = outside or f"2^{logrows} rows lies in the measured {family} range, but the circuits do not"
+        if not args.extrapolate:
+            raise PredictError(f"{arch_note}: that is always an extrapolation ({reason}); "
+                               "pass --extrapolate to predict anyway", 2)
+        warning = f"extrapolating: {reason}"
+    elif outside:
+        if not args.extrapolate:
+            raise PredictError(f"{outside} (on {tag}); pass --extrapolate to predict anyway", 2)
+        warning = f"extrapolating: {outside}"
+    else:
+        warning = None
+    result, skipped = predictions(runs, family, logrows, chunks=chunks, scoped=args.arch is not None)
+    if not result:
+        reasons = "; ".join(skipped.values())
+        raise PredictError(f"cannot predict: no law could be fitted ({reasons})", 1)
+    if warning:
+        if args.json:
+            print(f"predict: {warning}", file=sys.stderr)
+        for entry in result.values():
+            entry["extrapolated_doublings"] = max(logrows - measured[1], measured[0] - logrows, 0)
+    if args.json:
+        print(json.dumps(result, indent=2, sort_keys=True))
+        return 0
+    n_runs = int((runs["family"] == family).sum())
+    header = [arch_note] if arch_note else []
+    header.append(f"{family} circuit of 2^{logrows} = {2**logrows:,} rows"
+                  + (f", x{chunks:,} per query" if args.arch else "")
+                  + f"; fitted on {n_runs} successful {family} runs on {tag}, measured 2^{measured[0]}..2^{measured[1]}")
+    if warning:
+        header.append(warning)
+    print(_text(result, skipped, header))
+    return 0
