@@ -131,9 +131,16 @@ def test_runs_predicted_not_to_fit_are_skipped_and_recorded(tmp_path, out, monke
 
 def test_predict_log_log_recovers_power_law():
     xs = [10, 100, 1000]
-    ys = [3 * x**1.5 for x in xs]
-    assert sweep.predict_log_log(xs, ys, 10_000) == pytest.approx(3 * 10_000**1.5, rel=1e-9)
+    ys = [3 * x**1.1 for x in xs]
+    assert sweep.predict_log_log(xs, ys, 10_000) == pytest.approx(3 * 10_000**1.1, rel=1e-9)
     assert sweep.predict_log_log([], [], 5) is None
+    # a steeper local slope is capped at MAX_SLOPE (noise between nearby sizes)
+    steep = [3 * x**2 for x in xs]
+    capped = sweep.predict_log_log(xs, steep, 10_000)
+    assert capped == pytest.approx(steep[-1] * 10 ** sweep.MAX_SLOPE, rel=0.05)
+    # one point: proportional (memory, cautious) or constant (time estimates)
+    assert sweep.predict_log_log([10], [5.0], 20) == pytest.approx(10.0)
+    assert sweep.predict_log_log([10], [5.0], 20, single_point="constant") == pytest.approx(5.0)
 
 
 def test_parse_bytes():

@@ -153,8 +153,9 @@ def predict_log_log(xs: list[float], ys: list[float], x_new: float,
         scale = x_new / np.exp(lx.mean()) if single_point == "proportional" else 1.0
         return float(np.exp(ly.mean()) * scale)
     slope, intercept = np.polyfit(lx, ly, 1)
-    slope = min(max(slope, 0.0), MAX_SLOPE)
-    return float(np.exp(intercept + slope * math.log(x_new)))
+    anchor = lx.max()  # extrapolate from the fitted value at the largest size, with a bounded slope
+    capped = min(max(slope, 0.0), MAX_SLOPE)
+    return float(np.exp(intercept + slope * anchor + capped * (math.log(x_new) - anchor)))
 
 
 def _done_keys(out: Path, tag: str) -> set[str]:

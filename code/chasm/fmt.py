@@ -1,0 +1,57 @@
+"""Formatting numbers and tables for the book's pages (shared by every chapter).
+
+Chapters put computed values into prose; these helpers keep the formats
+consistent: seconds with a sensible unit, GiB, powers of two and powers of ten
+with Unicode superscripts (prose produced by code is not parsed for maths), and
+``point (low to high)`` intervals.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def superscript(n: int) -> str:
+    """An integer in Unicode superscript digits, e.g. 15 -> '¹⁵'."""
+    return str(int(n)).translate(SUPERSCRIPT)
+
+
+def pow2(k: int) -> str:
+    """``2`` to the power ``k``, e.g. 15 -> '2¹⁵'."""
+    return "2" + superscript(k)
+
+
+def seconds(x: float) -> str:
+    """A duration in seconds as 's', 'ms' or 'µs' with three significant digits."""
+    if x >= 0.01:
+        return f"{x:.3g} s"
+    if x >= 1e-5:
+        return f"{x * 1e3:.3g} ms"
+    return f"{x * 1e6:.3g} µs"
+
+
+def gib(n_bytes: float) -> str:
+    """A number of bytes in GiB, two decimals."""
+    return f"{n_bytes / 2**30:.2f} GiB"
+
+
+def sci(x: float, digits: int = 3) -> str:
+    """A number as mantissa × 10 to a power (plain below 100,000)."""
+    if abs(x) >= 1e5:
+        mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
+        return f"{mantissa} × 10{superscript(int(exponent))}"
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:.{digits}g}"
+
+
+def interval(low, point, high) -> list[str]:
+    """``'point (low to high)'`` for each entry of three sequences."""
+    return [f"{sci(p)} ({sci(lo)} to {sci(hi)})" for lo, p, hi in zip(low, point, high)]
+
+
+def show(table: pd.DataFrame) -> None:
+    """Display a table as HTML without its index (the book's table style)."""
+    from IPython.display import HTML, display
+
+    display(HTML(table.to_html(index=False, classes="chasm-table", na_rep="", escape=True)))
