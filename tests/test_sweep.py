@@ -119,6 +119,8 @@ def test_sweep_resumes_after_interruption(tmp_path, out, monkeypatch):
 def test_runs_predicted_not_to_fit_are_skipped_and_recorded(tmp_path, out, monkeypatch):
     runs = sweep.plan(sweep.load_profiles(write_profile(tmp_path, TINY))["tiny"], repeat=1)
     monkeypatch.setattr(sweep, "prove", fake_prove)
+    # the fake circuits have 100 rows per parameter; estimate rows the same way
+    monkeypatch.setattr(sweep, "estimated_rows", lambda spec, scale: 100 * sweep._param_count(spec))
     # the first (smaller) model peaks at 1000 bytes per parameter; allow just that
     small = sweep._param_count(runs[0].spec)
     sweep.run_sweep(runs, out=out, profile_name="tiny", max_mem_bytes=int(1000 * small * 1.3),
@@ -127,6 +129,30 @@ def test_runs_predicted_not_to_fit_are_skipped_and_recorded(tmp_path, out, monke
     assert table.loc[runs[0].run_id, "status"] == "ok"
     assert table.loc[runs[1].run_id, "status"] == "skipped_memory"
     assert "exceeds --max-mem" in table.loc[runs[1].run_id, "error"]
+
+
+def test_run_killed_for_memory_stops_larger_runs_of_its_family(tmp_path, out, monkeypatch):
+    runs = sweep.plan(sweep.load_profiles(write_profile(tmp_path, TINY))["tiny"], repeat=2)
+
+    def killed(model, x, **kw):
+        rec = fake_prove(model, x, **kw)
+        rec.update(status="killed", failed_phase="setup",
+                   error="resident memory 9.00 GiB exceeded --max-mem 8.00 GiB")
+        return rec
+
+    monkeypatch.setattr(sweep, "prove", killed)
+    monkeypatch.setattr(sweep, "estimated_rows", lambda spec, scale: 100 * sweep._param_count(spec))
+    counts = sweep.run_sweep(runs, out=out, profile_name="tiny", max_mem_bytes=2**40, threads=1,
+                             progress=False)
+    # the first run is killed; its repetition and both larger runs are skipped, not attempted
+    assert counts == {"skipped_done": 0, "killed": 1, "skipped_memory": 3}
+    table = data.load_table(out)
+    assert table.loc[table["status"] == "skipped_memory", "error"].str.contains(runs[0].run_id).all()
+
+
+def test_estimated_rows_matches_a_real_layout():
+    spec = ModelSpec("mlp", {"width": 8, "depth": 1})
+    assert sweep.estimated_rows(spec, 7) == 476  # ezkl 23.0.5's layout of this circuit (proofs.csv)
 
 
 def test_predict_log_log_recovers_power_law():

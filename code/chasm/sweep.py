@@ -165,24 +165,64 @@ def _done_keys(out: Path, tag: str) -> set[str]:
     return set(table.loc[table["hardware_tag"] == tag, "run_id"])
 
 
-def _history(out: Path, tag: str, family: str) -> tuple[list, list, list]:
-    """(params, peak bytes, total seconds) of earlier ok runs of a family on this machine."""
+def _history(out: Path, tag: str, family: str) -> tuple[list, list, list, list]:
+    """(params, peak bytes, total seconds, num_rows) of earlier ok runs of a family on this machine."""
     if not out.exists():
-        return [], [], []
+        return [], [], [], []
     t = data.load_table(out)
     t = t[(t["hardware_tag"] == tag) & (t["family"] == family) & (t["status"] == "ok")]
     peaks = t[[f"{p}_peak_rss_bytes" for p in PHASES]].max(axis=1)
     secs = t[[f"{p}_s" for p in PHASES]].sum(axis=1)
-    return list(t["params"]), list(peaks), list(secs)
+    return list(t["params"]), list(peaks), list(secs), list(t["num_rows"])
+
+
+def _memory_failures(out: Path, tag: str, family: str) -> list[tuple[int, str]]:
+    """(params, run_id) of this family's runs killed for crossing --max-mem on this machine."""
+    if not out.exists():
+        return []
+    t = data.load_table(out)
+    t = t[(t["hardware_tag"] == tag) & (t["family"] == family) & (t["status"] == "killed")
+          & t["error"].fillna("").str.contains("max-mem")]
+    return list(zip(t["params"], t["run_id"]))
+
+
+_ROWS_CACHE: dict[tuple[str, int], int] = {}
+
+
+def estimated_rows(spec: ModelSpec, scale: int) -> int:
+    """Circuit rows ezkl lays out for ``spec`` at ``scale`` before calibration (seconds, no proof).
+
+    Used only to predict a run's memory from earlier runs; the recorded rows
+    are always those of the calibrated circuit.
+    """
+    key = (spec.config_id, scale)
+    if key not in _ROWS_CACHE:
+        import tempfile
+
+        import ezkl
+
+        from chasm.prove import export_onnx, quiet_ezkl
+
+        model, x = build(spec)
+        with tempfile.TemporaryDirectory(prefix="chasm-rows-") as tmp:
+            export_onnx(model, x, Path(tmp) / "m.onnx")
+            run_args = ezkl.PyRunArgs()
+            run_args.input_visibility, run_args.output_visibility = "private", "public"
+            run_args.param_visibility = "fixed"
+            run_args.input_scale = run_args.param_scale = scale
+            with quiet_ezkl():
+                ezkl.gen_settings(str(Path(tmp) / "m.onnx"), str(Path(tmp) / "s.json"), py_run_args=run_args)
+            _ROWS_CACHE[key] = int(json.loads((Path(tmp) / "s.json").read_text())["num_rows"])
+    return _ROWS_CACHE[key]
 
 
 def _eta_s(remaining: list[Run], histories: dict) -> float:
     """Predicted seconds for ``remaining`` runs from each family's earlier runs."""
-    all_secs = [s for _, _, secs in histories.values() for s in secs]
+    all_secs = [s for _, _, secs, _ in histories.values() for s in secs]
     fallback = float(np.median(all_secs)) if all_secs else 0.0
     total = 0.0
     for r in remaining:
-        params, _, secs = histories[r.spec.family]
+        params, _, secs, _ = histories[r.spec.family]
         guess = predict_log_log(params, secs, _param_count(r.spec), single_point="constant")
         total += guess if guess is not None else fallback
     return total
@@ -203,9 +243,10 @@ def run_sweep(runs: list[Run], *, out: Path, profile_name: str, max_mem_bytes: i
     try:
         for i, run in enumerate(todo):
             histories = {f: _history(out, tag, f) for f in {r.spec.family for r in todo[i:]}}
-            params, peaks, _ = histories[run.spec.family]
+            _, peaks, _, rows = histories[run.spec.family]
             n_params = _param_count(run.spec)
-            predicted_peak = predict_log_log(params, peaks, n_params)
+            predicted_peak = predict_log_log(rows, peaks, estimated_rows(run.spec, run.scale)) if rows else None
+            failed = [(p, rid) for p, rid in _memory_failures(out, tag, run.spec.family) if p <= n_params]
             bar.set_postfix_str(f"{run.run_id} | ETA {_eta_s(todo[i:], histories) / 60:.0f} min")
             record = {
                 "run_id": run.run_id, "family": run.spec.family, "config_id": run.spec.config_id,
@@ -213,14 +254,17 @@ def run_sweep(runs: list[Run], *, out: Path, profile_name: str, max_mem_bytes: i
                 "sweep_profile": profile_name, "date_utc": provenance.utc_now(),
                 "loadavg_1m": os.getloadavg()[0], **machine,
             }
-            if predicted_peak is not None and predicted_peak * MEMORY_MARGIN > max_mem_bytes:
+            too_big = predicted_peak is not None and predicted_peak * MEMORY_MARGIN > max_mem_bytes
+            if too_big or failed:
                 model, x = build(run.spec)
+                reason = (f"predicted peak memory {predicted_peak / 2**30:.1f} GiB (x{MEMORY_MARGIN} margin) "
+                          f"exceeds --max-mem {max_mem_bytes / 2**30:.1f} GiB" if too_big else
+                          f"run {failed[0][1]} of an equal or smaller {run.spec.family} was killed "
+                          "for exceeding --max-mem")
                 record.update({
                     "status": "skipped_memory", "params": n_params, "input_shape": json.dumps(list(x.shape)),
                     "calibration_target": run.calibration_target,
-                    "visibility": ProveSettings().visibility,
-                    "error": (f"predicted peak memory {predicted_peak / 2**30:.1f} GiB "
-                              f"(x{MEMORY_MARGIN} margin) exceeds --max-mem {max_mem_bytes / 2**30:.1f} GiB"),
+                    "visibility": ProveSettings().visibility, "error": reason,
                 })
             else:
                 model, x = build(run.spec)
