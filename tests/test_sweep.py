@@ -45,7 +45,8 @@ def fake_prove(model, x, *, settings, max_mem_bytes=None, timeout_s=None):
     n = parameter_count(model)
     record = {"status": "ok", "params": n, "input_shape": str(list(x.shape)),
               "calibration_target": settings.calibration_target, "visibility": settings.visibility,
-              "logrows": 15, "num_rows": 100 * n, "total_assignments": 200 * n, "verified": True}
+              "logrows": 15, "num_rows": 100 * n, "total_assignments": 200 * n, "verified": True,
+              "prove_threads": settings.threads, "infer_s": 1.0, "infer_reps": 1}
     for i, phase in enumerate(sweep.PHASES):
         record[f"{phase}_s"] = 0.01 * (i + 1)
         record[f"{phase}_peak_rss_bytes"] = 1000 * n
@@ -148,6 +149,20 @@ def test_run_killed_for_memory_stops_larger_runs_of_its_family(tmp_path, out, mo
     assert counts == {"skipped_done": 0, "killed": 1, "skipped_memory": 3}
     table = data.load_table(out)
     assert table.loc[table["status"] == "skipped_memory", "error"].str.contains(runs[0].run_id).all()
+
+
+def test_retime_inference_rewrites_only_timings(tmp_path, out, monkeypatch):
+    runs = sweep.plan(sweep.load_profiles(write_profile(tmp_path, TINY))["tiny"], repeat=1)
+    monkeypatch.setattr(sweep, "prove", fake_prove)
+    monkeypatch.setattr(sweep, "estimated_rows", lambda spec, scale: 100 * sweep._param_count(spec))
+    sweep.run_sweep(runs, out=out, profile_name="tiny", max_mem_bytes=2**40, threads=1, progress=False)
+    before = data.load_table(out)
+    tag = before["hardware_tag"].iloc[0]
+    assert sweep.retime_inference(out, tag, {"tiny"}, progress=False) == 2
+    after = data.load_table(out)
+    assert (after["infer_s"] < 0.1).all() and after["infer_date_utc"].notna().all()  # real tiny MLP: << 1 s
+    untouched = [c for c in before.columns if c not in ("infer_s", "infer_reps", "torch_threads", "infer_date_utc")]
+    assert before[untouched].equals(after[untouched])
 
 
 def test_estimated_rows_matches_a_real_layout():

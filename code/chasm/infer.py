@@ -48,15 +48,15 @@ def device_name(device: str) -> str:
     return provenance.cpu_model()
 
 
-def time_forward(spec: ModelSpec, device: str, *, batch: int = 1, dtype: str = "float32",
-                 warmup: int = 3, min_reps: int = 10, min_s: float = 0.5) -> tuple[float, int]:
-    """Median seconds of one forward pass of ``spec`` on ``device``: ``(median_s, reps)``."""
-    import torch
+def median_forward_s(model, x, *, device: str = "cpu", warmup: int = 3, min_reps: int = 10,
+                     min_s: float = 0.5) -> tuple[float, int]:
+    """Median seconds of one forward pass of ``model(x)``: ``(median_s, reps)``.
 
-    model, x = build(spec, batch=batch)
-    torch_dtype = getattr(torch, dtype)
-    model = model.to(device=device, dtype=torch_dtype)
-    x = x.to(device=device, dtype=torch_dtype)
+    ``warmup`` untimed passes, then at least ``min_reps`` timed passes and
+    ``min_s`` seconds of them; on CUDA each pass is bracketed by a synchronize.
+    ``model`` and ``x`` must already be on ``device``.
+    """
+    import torch
 
     def sync():
         if device == "cuda":
@@ -74,6 +74,18 @@ def time_forward(spec: ModelSpec, device: str, *, batch: int = 1, dtype: str = "
             sync()
             times.append(time.perf_counter() - t0)
     return statistics.median(times), len(times)
+
+
+def time_forward(spec: ModelSpec, device: str, *, batch: int = 1, dtype: str = "float32",
+                 warmup: int = 3, min_reps: int = 10, min_s: float = 0.5) -> tuple[float, int]:
+    """Median seconds of one forward pass of ``spec`` on ``device``: ``(median_s, reps)``."""
+    import torch
+
+    model, x = build(spec, batch=batch)
+    torch_dtype = getattr(torch, dtype)
+    model = model.to(device=device, dtype=torch_dtype)
+    x = x.to(device=device, dtype=torch_dtype)
+    return median_forward_s(model, x, device=device, warmup=warmup, min_reps=min_reps, min_s=min_s)
 
 
 def measure(device: str, sizes, repetitions: int, dtype: str) -> list[dict]:

@@ -138,12 +138,14 @@ def peak_memory_bytes(record: dict) -> float:
 
 
 def predict_log_log(xs: list[float], ys: list[float], x_new: float,
-                    single_point: str = "proportional") -> float | None:
+                    single_point: str = "proportional", min_slope: float = 0.0) -> float | None:
     """Predict ``y`` at ``x_new`` from a least-squares line in log-log space.
 
     With one distinct earlier ``x``, assume ``y`` proportional to ``x``
     (``single_point="proportional"``, the cautious choice for memory) or
     constant (``"constant"``, for time estimates); with none, return ``None``.
+    Beyond the largest earlier ``x`` the slope is kept within
+    ``[min_slope, MAX_SLOPE]``.
     """
     pts = [(x, y) for x, y in zip(xs, ys) if x > 0 and y > 0 and math.isfinite(y)]
     if not pts:
@@ -154,7 +156,7 @@ def predict_log_log(xs: list[float], ys: list[float], x_new: float,
         return float(np.exp(ly.mean()) * scale)
     slope, intercept = np.polyfit(lx, ly, 1)
     anchor = lx.max()  # extrapolate from the fitted value at the largest size, with a bounded slope
-    capped = min(max(slope, 0.0), MAX_SLOPE)
+    capped = min(max(slope, min_slope), MAX_SLOPE)
     return float(np.exp(intercept + slope * anchor + capped * (math.log(x_new) - anchor)))
 
 
@@ -245,7 +247,10 @@ def run_sweep(runs: list[Run], *, out: Path, profile_name: str, max_mem_bytes: i
             histories = {f: _history(out, tag, f) for f in {r.spec.family for r in todo[i:]}}
             _, peaks, _, rows = histories[run.spec.family]
             n_params = _param_count(run.spec)
-            predicted_peak = predict_log_log(rows, peaks, estimated_rows(run.spec, run.scale)) if rows else None
+            # memory grows at least in proportion to rows above ezkl's floor (it follows 2^logrows),
+            # so extrapolate from the largest earlier circuit with a slope of at least 1
+            predicted_peak = (predict_log_log(rows, peaks, estimated_rows(run.spec, run.scale), min_slope=1.0)
+                              if rows else None)
             failed = [(p, rid) for p, rid in _memory_failures(out, tag, run.spec.family) if p <= n_params]
             bar.set_postfix_str(f"{run.run_id} | ETA {_eta_s(todo[i:], histories) / 60:.0f} min")
             record = {
@@ -279,6 +284,35 @@ def run_sweep(runs: list[Run], *, out: Path, profile_name: str, max_mem_bytes: i
     finally:
         bar.close()
     return counts
+
+
+def retime_inference(out: Path, tag: str, profiles: set[str] | None = None, progress: bool = True) -> int:
+    """Re-measure ``infer_s`` of this machine's ok rows with :func:`chasm.prove.time_inference`.
+
+    For rows measured before inference was timed at the faster of 1 and
+    ``prove_threads`` threads, or on a busy machine. Each row is re-timed on
+    its own (repetitions stay independent); ``infer_date_utc`` records when.
+    The file is rewritten atomically at the end. Returns the rows updated.
+    """
+    from tqdm import tqdm
+
+    from chasm.prove import time_inference
+
+    table = data.load_table(out)
+    mask = (table["hardware_tag"] == tag) & (table["status"] == "ok")
+    if profiles:
+        mask &= table["sweep_profile"].isin(profiles)
+    for i in tqdm(table.index[mask], disable=not progress, unit="row"):
+        row = table.loc[i]
+        model, x = build(ModelSpec(row["family"], json.loads(row["config"])))
+        settings = ProveSettings(threads=int(row["prove_threads"]))
+        median_s, reps, threads = time_inference(model, x, settings)
+        table.loc[i, ["infer_s", "infer_reps", "torch_threads", "infer_date_utc"]] = [
+            median_s, reps, threads, provenance.utc_now()]
+    schema = data.read_schema(data.schema_path(out))
+    data.validate_records(table.to_dict("records"), schema, str(out))
+    data.write_table_atomic(out, table)
+    return int(mask.sum())
 
 
 def drop_contended(out: Path, run_ids: set[str], tag: str, limit: float) -> int:
@@ -321,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--redo-contended", type=float, default=None, metavar="FRAC",
                         help="first drop this machine's ok runs of the profile whose other_cpu_frac "
                              "exceeded FRAC (timings slowed by other processes), so they run again")
+    parser.add_argument("--retime-inference", action="store_true",
+                        help="only re-measure infer_s of this machine's ok rows of the profile, then stop")
     parser.add_argument("--dry-run", action="store_true", help="list the runs, do nothing")
     args = parser.parse_args(argv)
     try:
@@ -350,6 +386,10 @@ def main(argv: list[str] | None = None) -> int:
         import shutil
 
         shutil.copy(data.schema_path(paths.data_dir() / DEFAULT_OUT), data.schema_path(out))
+    if args.retime_inference:
+        n = retime_inference(out, provenance.machine()["hardware_tag"], {args.profile})
+        print(f"sweep: re-timed inference of {n} rows -> {out}")
+        return 0
     if args.redo_contended is not None and out.exists():
         dropped = drop_contended(out, {r.run_id for r in runs}, provenance.machine()["hardware_tag"],
                                  args.redo_contended)
