@@ -25,9 +25,9 @@ def pow2(k: int) -> str:
 
 def seconds(x: float) -> str:
     """A duration in seconds as 's', 'ms' or 'µs' with three significant digits."""
-    if x >= 0.01:
+    if x >= 0.1:
         return f"{x:.3g} s"
-    if x >= 1e-5:
+    if x >= 1e-4:
         return f"{x * 1e3:.3g} ms"
     return f"{x * 1e6:.3g} µs"
 

@@ -119,6 +119,44 @@ def summarise(frame: pd.DataFrame) -> SweepSummary:
     )
 
 
+def machines(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per machine and software stack: how many runs, when, from which commits."""
+    cols = ["hardware_tag", "cpu_model", "cpu_count", "ram_bytes", "ezkl_version", "torch_version", "prove_threads"]
+    out = frame.groupby(cols).agg(
+        runs=("run_id", "size"), first=("date_utc", "min"), last=("date_utc", "max"),
+        commits=("git_commit", lambda c: ", ".join(sorted({v[:10] + ("+dirty" if v.endswith("+dirty") else "")
+                                                           for v in c})))).reset_index()
+    out["ram"] = (out.pop("ram_bytes") / 2**30).map("{:.0f} GiB".format)
+    return out
+
+
+def phase_shares(frame: pd.DataFrame) -> dict:
+    """Median shares of run time: ``heavy`` = (prove + setup) / total, ``light`` = (witness + verify) / prove."""
+    return {
+        "heavy": float(((frame["prove_s"] + frame["setup_s"]) / frame["total_s"]).median()),
+        "light": float(((frame["witness_s"] + frame["verify_s"]) / frame["prove_s"]).median()),
+    }
+
+
+def srs_costs(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per logrows: median seconds to generate the SRS, to reuse it, and of setup (key generation)."""
+    gen = frame[frame["srs_generated"] == True].groupby("logrows")["srs_s"].median()  # noqa: E712
+    reuse = frame[frame["srs_generated"] == False].groupby("logrows")["srs_s"].median()  # noqa: E712
+    setup = frame.groupby("logrows")["setup_s"].median()
+    out = pd.DataFrame({"srs generated (s)": gen, "srs reused (s)": reuse, "setup (s)": setup})
+    out["generate / setup"] = out["srs generated (s)"] / out["setup (s)"]
+    return out.reset_index()
+
+
+def calibration_runs() -> pd.DataFrame:
+    """Runs of the configurations in the calibration profile (from that and the full profile)."""
+    cal = load_proofs(profiles=["calibration"])
+    if cal.empty:
+        return cal
+    both = load_proofs(profiles=["calibration", "full"])
+    return both[both["config_id"].isin(cal["config_id"].unique())]
+
+
 def harness_overhead() -> pd.DataFrame:
     """Median wall time of harness and bare runs per circuit, and the difference.
 
@@ -130,10 +168,10 @@ def harness_overhead() -> pd.DataFrame:
     if not path.exists():
         return pd.DataFrame()
     runs = data.load_table(path)
-    med = runs.pivot_table(index=["hardware_tag", "family", "config", "logrows"], columns="arm",
-                           values="wall_s", aggfunc="median").reset_index()
-    med["pairs"] = runs.groupby(["hardware_tag", "family", "config", "logrows"]).size().values // 2
-    med = med.rename(columns={"harness": "harness_s", "bare": "bare_s"})
+    keys = ["hardware_tag", "family", "config", "logrows"]
+    med = runs.pivot_table(index=keys, columns="arm", values="wall_s", aggfunc="median").reset_index()
+    pairs = runs.groupby(keys + ["arm"]).size().unstack("arm").min(axis=1).rename("pairs").reset_index()
+    med = med.merge(pairs, on=keys).rename(columns={"harness": "harness_s", "bare": "bare_s"})
     med["extra_s"] = med["harness_s"] - med["bare_s"]
     med["extra_pct"] = 100 * med["extra_s"] / med["bare_s"]
     return med.sort_values("logrows").reset_index(drop=True)
