@@ -177,6 +177,17 @@ def harness_overhead() -> pd.DataFrame:
     return med.sort_values("logrows").reset_index(drop=True)
 
 
+def unrun(profile: str = "full") -> pd.DataFrame:
+    """Configurations a sweep profile schedules that have no row at all yet (any machine)."""
+    from chasm import sweep
+
+    runs = sweep.plan(sweep.load_profiles()[profile], repeat=1)
+    seen = set(data.load_table(PROOFS)["config_id"])
+    rows = [{"family": r.spec.family, "config": r.spec.label(), "config_id": r.spec.config_id}
+            for r in runs if r.spec.config_id not in seen]
+    return pd.DataFrame(rows, columns=["family", "config", "config_id"])
+
+
 def not_ok(frame_all: pd.DataFrame | None = None) -> pd.DataFrame:
     """Runs that did not produce a verified proof, with why."""
     frame_all = data.load_table(PROOFS) if frame_all is None else frame_all
