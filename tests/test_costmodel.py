@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import math
 import shutil
 
+import numpy as np
 import pandas as pd
 import pytest
 import sympy as sp
@@ -81,6 +81,15 @@ def test_freivalds_strategy_and_batched_products():
     assert float(plain) / size**3 < 0.01
 
 
+def test_cells_per_mac_limits():
+    """One cell per MAC for a one-token product, none (in the limit) for a Freivalds product,
+    two for attention's products batched over heads."""
+    symbolic = cm.Layout.symbolic(inner_cols=1)
+    assert cm.cells_per_mac_limit(cm.dense(1, cm.k, cm.n, bias=False, lo=cm.Layout.symbolic())) == 1
+    assert cm.cells_per_mac_limit(cm.dense(cm.m, cm.k, cm.n, bias=False, lo=symbolic)) == 0
+    assert cm.cells_per_mac_limit(cm.matmul(cm.h, cm.T, cm.d_h, cm.T, lo=symbolic)) == 2
+
+
 def test_layout_rejects_unsupported_run_args():
     with pytest.raises(ValueError, match="param_visibility"):
         cm.Layout.from_run_args(param_visibility="private")
@@ -94,6 +103,9 @@ SMALL_CIRCUITS = [
     layouts.Circuit("cnn", {"channels": 2, "depth": 2, "size": 4}),
     layouts.Circuit("transformer", {"d_model": 8, "heads": 2, "seq": 3, "layers": 1}),
     layouts.Circuit("transformer", {"d_model": 8, "heads": 2, "seq": 3, "layers": 1}, {"disable_freivalds": True}),
+    layouts.Circuit("llama", {"d_model": 16, "heads": 4, "kv_heads": 2, "ffn": 32, "vocab": 8, "seq": 3, "layers": 1}),
+    layouts.Circuit("llama", {"d_model": 16, "heads": 4, "kv_heads": 1, "ffn": 32, "vocab": 8, "seq": 1,
+                              "cache": 4, "layers": 1}),
 ]
 
 
@@ -111,9 +123,10 @@ def test_rows_model_reproduces_ezkl(small_layouts):
         if circuit.family in ("mlp", "cnn"):  # no fitted constant involved: exact
             assert pred["total_assignments"] == record["total_assignments"], circuit
             assert pred["num_rows"] == record["num_rows"], circuit
-        else:
-            assert pred["total_assignments"] == pytest.approx(record["total_assignments"], rel=1e-3), circuit
-            assert pred["num_rows"] == pytest.approx(record["num_rows"], rel=1e-3), circuit
+        else:  # fitted norm and softmax constants; Llamas within the leave-out errors of the chapter
+            tolerance = 2e-3 if circuit.family == "llama" else 1e-3
+            assert pred["total_assignments"] == pytest.approx(record["total_assignments"], rel=tolerance), circuit
+            assert pred["num_rows"] == pytest.approx(record["num_rows"], rel=tolerance), circuit
             assert pred["einsum_cells"] == pytest.approx(record["total_einsum_col_size"], abs=1), circuit
     freivalds, base_ops = small_layouts[3], small_layouts[4]
     assert freivalds["total_einsum_col_size"] > 0 and base_ops["total_einsum_col_size"] == 0
@@ -130,11 +143,109 @@ def test_logrows_rule_matches_calibrated_layouts():
     assert cm.logrows_rule(10) == 15
 
 
+def test_rows_model_reproduces_a_circuit_proven_here():
+    """A small MLP proven end to end with ezkl (one thread): the rows and logrows of the proven
+    circuit are the model's."""
+    from chasm import models, prove
+
+    spec = models.ModelSpec("mlp", {"width": 8, "depth": 1})
+    model, x = models.build(spec)
+    record = prove.prove(model, x, settings=prove.ProveSettings(threads=1, infer_warmup=0, infer_min_reps=1,
+                                                                infer_min_s=0.0))
+    assert record["status"] == "ok", record.get("error")
+    pred = cm.predict_layout("mlp", spec.config)
+    assert pred["num_rows"] == record["num_rows"]
+    assert pred["total_assignments"] == record["total_assignments"]
+    assert pred["logrows"] == record["logrows"]
+
+
+def test_decoding_step_reads_the_cache_as_input_and_repeats_it_over_heads():
+    """A decoding step range-checks the cached keys and values (inputs) and assigns the keys and
+    values repeated over the query heads; a prefill has neither input."""
+    arch = cm.Architecture("tiny", 1, 16, 4, 1, 32, 8, 0)
+    step = dict(cm.llama_layer_ops(arch, 1, 5))
+    dh = arch.head_dim
+    assert step["kv_cache_input"].cells == 2 * 4 * arch.n_kv_heads * dh * cm.input_cells()
+    assert step["kv_repeat"].cells == 2 * arch.n_heads * 5 * dh
+    prefill = dict(cm.llama_layer_ops(arch, 5, 5))
+    assert "kv_cache_input" not in prefill and "causal_mask" in prefill
+    mha = cm.Architecture("tiny", 1, 16, 4, 4, 32, 8, 0)
+    assert "kv_repeat" not in dict(cm.llama_layer_ops(mha, 1, 5))
+
+
 def test_held_out_error_is_small():
     result = cm.layouts_validation()
-    test = result[result["split"] == "test"]
-    assert len(test) >= 10
-    assert test["rows_rel_err"].abs().median() < 0.10
+    summary = cm.heldout_summary(result)
+    assert summary["n"] >= 10
+    assert summary["rows_median"] < 0.10 and summary["assignments_median"] < 0.10
+    llama = result[result["family"] == "llama"]
+    assert len(llama) > 0 and (llama["split"] == "test").all()  # never used to fit
+    assert llama["rows_rel_err"].abs().median() < 0.10
+
+
+def test_fit_counts_only_equations_that_observe_constants():
+    """Equations without any fitted constant (no einsum region, only source-derived operations)
+    are not observations of the constants: they are left out of the system, so they change
+    neither the degrees of freedom nor the covariance."""
+    frame = data.load_table("measurements/layouts.csv")
+    train = frame[frame["family"].isin(["op", "transformer"])]
+    X, _, _, names = cm.design(train)
+    informative = cm.informative_equations(X)
+    assert 0 < informative.sum() < len(X)  # single operations have no einsum equation
+    fit = cm.fit_constants(train)
+    assert fit.n_equations == informative.sum()
+    assert fit.dof == informative.sum() - len(names)
+    exact = frame[frame["family"].isin(["mlp", "cnn"])]
+    assert not cm.informative_equations(cm.design(exact)[0]).any()
+    more = cm.fit_constants(pd.concat([train, exact]))
+    assert more.dof == fit.dof and more.n_circuits == fit.n_circuits + len(exact)
+    np.testing.assert_allclose(more.values, fit.values)
+    np.testing.assert_allclose(more.cov, fit.cov)
+
+
+def test_validation_frame_covers_every_measured_circuit():
+    frame = cm.validation_frame()
+    layouts_table = data.load_table("measurements/layouts.csv")
+    proofs = cm.validate_proofs()
+    distinct_proofs = 0 if proofs.empty else proofs["circuit_key"].nunique()
+    assert len(frame) == len(layouts_table) + distinct_proofs
+    assert frame[["rows_predicted", "assignments_predicted"]].notna().all().all()
+    chart = cm.validation_chart(frame).to_dict()
+    assert len(chart["vconcat"]) == 2
+
+
+def test_conformal_quantile_rank():
+    errors = np.arange(1, 20) / 100  # 19 errors: rank ceil(0.95 * 20) = 19, the largest
+    bound = cm.conformal_quantile(errors)
+    assert bound["rank"] == 19 and bound["attained"] and bound["bound"] == pytest.approx(0.19)
+    few = cm.conformal_quantile(errors[:10])  # rank 11 > 10: not attainable, largest returned
+    assert not few["attained"] and few["bound"] == pytest.approx(0.10)
+    with pytest.raises(ValueError, match="no leave-out errors"):
+        cm.conformal_quantile([])
+
+
+def test_error_trend_recovers_a_linear_drift():
+    rows = np.logspace(3, 6, 12)
+    errors = pd.DataFrame({"rows_observed": rows, "rows_rel_err": 0.001 * np.log10(rows) - 0.002
+                           + 1e-6 * np.sin(np.arange(12))})
+    trend = cm.error_trend_at(1e12, errors)
+    assert trend["slope_per_decade"] == pytest.approx(0.001, rel=1e-2)
+    assert trend["low"] <= trend["point"] <= trend["high"]
+    assert trend["point"] == pytest.approx(0.010, rel=1e-2)
+
+
+def test_leave_out_errors_skip_circuits_already_laid_out():
+    errors = cm.leave_out_errors()
+    assert set(errors["source"]) <= {"held-out layout", "proving run"}
+    proofs = cm.validate_proofs()
+    if proofs.empty:
+        pytest.skip("no ok runs in data/measurements/proofs.csv yet")
+    table = data.load_table("measurements/layouts.csv")
+    laid_out = {cm.circuit_key(r["family"], r["config"], r["num_inner_cols"], r["decomp_base"],
+                               r["disable_freivalds"], r["output_visibility"], r["decomp_legs"])
+                for r in table.to_dict("records")}
+    fresh = proofs[~proofs["circuit_key"].isin(laid_out)]["circuit_key"].nunique()
+    assert (errors["source"] == "proving run").sum() == fresh
 
 
 def test_predicted_rows_match_proving_runs():
@@ -145,6 +256,18 @@ def test_predicted_rows_match_proving_runs():
     assert (proofs["logrows_predicted"] == proofs["logrows_observed"]).all()
 
 
+def test_implied_time_flags_contended_runs():
+    from chasm.measurements import CONTENTION_LIMIT
+
+    implied = cm.implied_field_mult_time()
+    if implied.empty:
+        pytest.skip("no ok runs in data/measurements/proofs.csv yet")
+    proofs = data.load_table("measurements/proofs.csv").set_index("run_id")
+    busy = proofs.loc[implied["run_id"], "other_cpu_frac"].fillna(0).to_numpy() > CONTENTION_LIMIT
+    assert (implied["contended"].to_numpy() == busy).all()
+    assert (implied["cpu_ns_per_field_mult"] > 0).all()
+
+
 def test_fit_names_constants_it_cannot_identify():
     frame = data.load_table("measurements/layouts.csv")
     with pytest.raises(ValueError, match="layernorm"):
@@ -152,6 +275,25 @@ def test_fit_names_constants_it_cannot_identify():
 
 
 # ------------------------------------------------------------ prover and chunking
+
+
+def test_chunk_size_table_follows_the_derived_expression():
+    table = cm.chunk_size_table(range(20, cm.MAX_LOGROWS + 1))
+    for rec in table.to_dict("records"):
+        expected = cm.chunked_work(rec["K"], 1, cm.AGGREGATION_ROWS_PER_PROOF["point"]).subs(cm.PROVER_CONSTANTS)
+        assert rec["field_mults_per_row"] == pytest.approx(float(expected))
+        assert rec["chunk_memory_bytes"] == float(cm.chunk_memory_bytes(rec["K"]).subs(cm.PROVER_CONSTANTS))
+    assert cm.chunks_for_rows(2**20 - cm.RESERVED_BLINDING_ROWS, 20) == 1
+    assert cm.chunks_for_rows(2**20, 20) == 2
+
+
+def test_chunking_optimum_is_a_minimum_over_the_aggregation_range():
+    span = cm.chunk_optimum_interval()
+    for name, agg in cm.AGGREGATION_ROWS_PER_PROOF.items():
+        opt = cm.chunk_optimum(agg)
+        assert opt["second_derivative"] > 0
+        assert span["K_stationary_low"] <= opt["K_stationary"] <= span["K_stationary_high"]
+        assert span["K_best_low"] <= opt["K_best"] <= span["K_best_high"]
 
 
 def test_chunking_optimum_is_a_true_minimum():
@@ -199,7 +341,13 @@ def test_frontier_workload_is_consistent():
     assert ids == ["llama3-8b", "llama3-70b", "llama3-405b"]
     loads = [cm.frontier_workload(a) for a in ids]
     for fw in loads:
-        assert fw.rows_per_query_low <= fw.rows_per_query <= fw.rows_per_query_high
+        assert fw.rows_per_query_low < fw.rows_per_query < fw.rows_per_query_high
+        assert fw.rows_per_token_low < fw.rows_per_token < fw.rows_per_token_high
+        half = fw.rows_band_rel + fw.rows_trend_rel + 1.96 * fw.rows_se_rel  # two-sided 95% normal quantile
+        assert fw.rows_per_query_high == pytest.approx(fw.rows_per_query * (1 + half), rel=1e-6)
+        assert fw.rows_per_query_low == pytest.approx(fw.rows_per_query * (1 - half) - fw.rows_pruned_max, rel=1e-6)
+        assert fw.rows_band_rel >= cm.leave_out_errors()["rows_rel_err"].abs().median()
+        assert fw.chunks_per_query_low <= fw.chunks_per_query <= fw.chunks_per_query_high
         assert fw.chunks_per_query == math.ceil(fw.rows_per_query / (2**fw.chunk_logrows - cm.RESERVED_BLINDING_ROWS))
         assert fw.chunk_logrows <= cm.MAX_LOGROWS
         assert fw.prover_work_per_query_low <= fw.prover_work_per_query <= fw.prover_work_per_query_high

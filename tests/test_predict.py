@@ -7,20 +7,30 @@ import os
 import shutil
 import subprocess
 import sys
-import types
 
 import numpy as np
 import pytest
 
-import chasm
 from chasm import data, fit, paths, predict
 
-FRONTIER = {"rows_per_query": 80 * 2**24, "chunk_logrows": 24, "chunks_per_query": 80}
+#: A stand-in frontier workload: 80 chunk proofs of 2^24 rows (95% band 78 to 83), and the query's
+#: prover work with aggregation worth 88 chunk proofs (band 86 to 95).
+CHUNKS = {"chunk_logrows": 24, "chunks_per_query": 80, "chunks_per_query_low": 78, "chunks_per_query_high": 83}
+EQUIVALENTS = {"": 88.0, "_low": 86.0, "_high": 95.0}
+
+
+@pytest.fixture(autouse=True)
+def fresh_costmodel_cache():
+    """Whatever ran before, no lambdified cost model is reused across tests (order independence)."""
+    fit.clear_caches()
+    yield
+    fit.clear_caches()
 
 
 @pytest.fixture()
 def synthetic_root(tmp_path, monkeypatch):
-    """A repository root whose proofs.csv has mlp at logrows 12..19 and cnn at 15..17 (too few sizes)."""
+    """A repository root whose proofs.csv has mlp at logrows 12..19, transformer at 13..18 and cnn at
+    15..17 (too few sizes)."""
     real = paths.measurements_dir()
     target = tmp_path / "data" / "measurements"
     target.mkdir(parents=True)
@@ -36,18 +46,18 @@ def synthetic_root(tmp_path, monkeypatch):
 
 @pytest.fixture()
 def costmodel_stub(monkeypatch):
-    """Stand-in for chasm.costmodel.frontier_workload (the cost model is a separate module)."""
-    stub = types.ModuleType("chasm.costmodel")
+    """The real cost model with ``frontier_workload`` replaced (its other functions are used as they are)."""
+    costmodel = pytest.importorskip("chasm.costmodel")
+    chunk_work = float(fit._prover_work(np.array([2.0 ** CHUNKS["chunk_logrows"]]))[0])
 
     def frontier_workload(arch_id):
         if arch_id != "llama3-70b":
             raise KeyError(arch_id)
-        return dict(FRONTIER)
+        return {**CHUNKS, "rows_per_query": CHUNKS["chunks_per_query"] * 2 ** CHUNKS["chunk_logrows"],
+                **{f"prover_work_per_query{e}": n * chunk_work for e, n in EQUIVALENTS.items()}}
 
-    stub.frontier_workload = frontier_workload
-    monkeypatch.setitem(sys.modules, "chasm.costmodel", stub)
-    monkeypatch.setattr(chasm, "costmodel", stub, raising=False)
-    return stub
+    monkeypatch.setattr(costmodel, "frontier_workload", frontier_workload)
+    return costmodel
 
 
 def run(capsys, *argv):
@@ -148,21 +158,64 @@ def test_arch_requires_extrapolate(synthetic_root, costmodel_stub, capsys):
     assert "6 doublings above the largest measured transformer circuit 2^18" in err
 
 
-def test_arch_scales_per_query_quantities_by_the_chunk_count(synthetic_root, costmodel_stub, capsys):
+def test_arch_scales_and_widens_per_query_quantities(synthetic_root, costmodel_stub, capsys):
     status, out, err = run(capsys, "--arch", "llama3-70b", "--extrapolate", "--json")
     assert status == 0, err
     per_query = json.loads(out)
     status, out, _ = run(capsys, "--rows", "2^24", "--family", "transformer", "--extrapolate", "--json")
     per_chunk = json.loads(out)
-    chunks = FRONTIER["chunks_per_query"]
+    n, n_low, n_high = CHUNKS["chunks_per_query"], CHUNKS["chunks_per_query_low"], CHUNKS["chunks_per_query_high"]
+    for q in ("witness_s", "verify_s", "proof_bytes"):
+        got, chunk = per_query[q], per_chunk[q]
+        assert got["point"] == pytest.approx(n * chunk["point"])
+        assert got["low"] == pytest.approx(n_low * chunk["low"])
+        assert got["high"] == pytest.approx(n_high * chunk["high"])
+        assert (got["fit_low"], got["fit_high"]) == pytest.approx((n * chunk["low"], n * chunk["high"]))
+        assert got["scope"] == predict.PER_QUERY
+    prove, chunk = per_query["prove_s"], per_chunk["prove_s"]
+    assert prove["point"] == pytest.approx(EQUIVALENTS[""] * chunk["point"], rel=1e-9)
+    assert prove["low"] == pytest.approx(EQUIVALENTS["_low"] * chunk["low"], rel=1e-9)
+    assert prove["high"] == pytest.approx(EQUIVALENTS["_high"] * chunk["high"], rel=1e-9)
+    assert prove["scope"] == predict.PER_QUERY_PROVE
     for q in ("prove_s", "witness_s", "verify_s", "proof_bytes"):
-        assert per_query[q]["point"] == pytest.approx(chunks * per_chunk[q]["point"])
-        assert per_query[q]["high"] == pytest.approx(chunks * per_chunk[q]["high"])
-        assert per_query[q]["scope"] == predict.PER_QUERY
+        e = per_query[q]
+        assert e["low"] < e["fit_low"] < e["point"] < e["fit_high"] < e["high"]
     for q in ("prove_peak_rss_bytes", "peak_rss_bytes", "setup_s", "pk_bytes"):
         assert per_query[q]["point"] == pytest.approx(per_chunk[q]["point"])
+        assert per_query[q]["high"] == pytest.approx(per_chunk[q]["high"])
     status, out, _ = run(capsys, "--arch", "llama3-70b", "--extrapolate")
     assert status == 0 and "x80 per query" in out and predict.PER_QUERY in out
+    assert "95% band 78 to 83" in out
+
+
+def test_arch_without_the_cost_models_band_is_refused(synthetic_root, costmodel_stub, monkeypatch, capsys):
+    monkeypatch.setattr(costmodel_stub, "frontier_workload",
+                        lambda arch_id: {"chunk_logrows": 24, "chunks_per_query": 80, "rows_per_query": 1})
+    status, out, err = run(capsys, "--arch", "llama3-70b", "--extrapolate")
+    assert status == 1 and out == ""
+    assert "uncertainty band" in err and "chunks_per_query_low" in err
+
+
+def test_contended_timings_are_not_predicted_but_memory_is(tmp_path, monkeypatch, capsys):
+    """Runs slowed by other processes lose their times only: too few timed sizes is reported, not a crash."""
+    target = tmp_path / "data" / "measurements"
+    target.mkdir(parents=True)
+    shutil.copy(paths.measurements_dir() / "proofs.schema.yaml", target)
+    rng = np.random.default_rng(5)
+    records = fit.simulate_runs(rng, "mlp", logrows=(12, 13, 14))
+    busy = fit.simulate_runs(rng, "mlp", logrows=(15, 16, 17), other_cpu_frac=0.6)
+    for rec in busy:  # distinct circuits from the quiet ones
+        rec["run_id"], rec["config_id"] = "busy-" + rec["run_id"], "busy-" + rec["config_id"]
+    records += busy
+    data.append_rows(target / "proofs.csv", records)
+    monkeypatch.setenv("CHASM_ROOT", str(tmp_path))
+    status, out, err = run(capsys, "--rows", "2^14", "--family", "mlp", "--json")
+    assert status == 0, err
+    result = json.loads(out)
+    assert "pk_bytes" in result and "prove_peak_rss_bytes" in result
+    assert "prove_s" not in result
+    status, out, _ = run(capsys, "--rows", "2^14", "--family", "mlp")
+    assert "prove time" in out and "not predicted" in out and "3 distinct sizes" in out
 
 
 def test_unknown_arch_and_wrong_family(synthetic_root, costmodel_stub, capsys):

@@ -8,6 +8,8 @@ with Unicode superscripts (prose produced by code is not parsed for maths), and
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -38,7 +40,9 @@ def gib(n_bytes: float) -> str:
 
 
 def sci(x: float, digits: int = 3) -> str:
-    """A number as mantissa × 10 to a power (plain below 100,000)."""
+    """A number as mantissa × 10 to a power (plain below 100,000); '∞', '−∞' or 'n/a' if not finite."""
+    if not math.isfinite(x):
+        return "n/a" if math.isnan(x) else ("∞" if x > 0 else "−∞")
     if abs(x) >= 1e5:
         mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
         return f"{mantissa} × 10{superscript(int(exponent))}"

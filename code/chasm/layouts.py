@@ -1,7 +1,8 @@
 """Measured circuit layouts, without proving: ``data/measurements/layouts.csv``.
 
-For each circuit of a plan (a model family and size, and ezkl run arguments)
-the torch model is exported to ONNX and ezkl's ``gen_settings`` lays it out
+For each circuit of a plan (a model family of :mod:`chasm.models`, a single
+operation or a miniature Llama of :mod:`chasm.layout_circuits`, a size, and ezkl
+run arguments) the torch model is exported to ONNX and ezkl's ``gen_settings`` lays it out
 (a dummy layout: milliseconds to seconds); ``calibrate_settings`` with the
 ``resources`` target then fixes ``logrows``. The settings ezkl reports
 (``num_rows``, ``total_assignments``, ``einsum_params.total_einsum_col_size``,
@@ -16,10 +17,8 @@ Command line (resumable: circuits already in the table are skipped)::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import json
-import os
 import tempfile
 import time
 import warnings
@@ -27,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chasm import paths, provenance
+from chasm.prove import quiet_ezkl
 
 TABLE = "measurements/layouts.csv"
 #: Fixed-point scale (bits) of inputs and parameters, as in the proving sweep (``chasm.prove``).
@@ -65,6 +65,7 @@ def plan(name: str = "default") -> list[Circuit]:
     legs3 = {"decomp_legs": 3, "decomp_base": 256}
     if name == "quick":
         return [Circuit("mlp", {"width": 16, "depth": 1}), Circuit("mlp", {"width": 16, "depth": 1}, legs3),
+                Circuit("llama", LLAMA_PLAN[0]), Circuit("llama", LLAMA_PLAN[6]),
                 Circuit("op", {"op": "layernorm", "rows": 2, "d": 4}),
                 Circuit("op", {"op": "layernorm", "rows": 2, "d": 8}),
                 Circuit("op", {"op": "layernorm", "rows": 2, "d": 8}, legs3),
@@ -109,63 +110,41 @@ def plan(name: str = "default") -> list[Circuit]:
     out += _variants("transformer", {"d_model": 16, "heads": 2, "seq": 4, "layers": 1}, [{"disable_freivalds": True}])
     out += _variants("transformer", {"d_model": 8, "heads": 1, "seq": 4, "layers": 1}, [{"disable_freivalds": True}])
     out += _variants("transformer", {"d_model": 8, "heads": 2, "seq": 4, "layers": 1}, [legs3])
+    out += [Circuit("llama", cfg) for cfg in LLAMA_PLAN]
     return out
 
 
+def _llama(d_model: int, heads: int, kv_heads: int, ffn: int, vocab: int, seq: int, layers: int,
+           cache: int = 0) -> dict:
+    cfg = {"d_model": d_model, "heads": heads, "kv_heads": kv_heads, "ffn": ffn, "vocab": vocab, "seq": seq,
+           "layers": layers}
+    return {**cfg, "cache": cache} if cache else cfg
+
+
+#: Miniature Llamas (:mod:`chasm.layout_circuits`), all with grouped-query attention as every
+#: Llama 3 model: prefills of a few tokens (head widths 4, 8, 16, 32) and single decoding steps
+#: against a key/value cache.
+LLAMA_PLAN = [
+    _llama(16, 2, 1, 32, 8, 4, 1), _llama(16, 4, 2, 48, 16, 4, 1), _llama(32, 4, 1, 64, 16, 8, 1),
+    _llama(16, 2, 1, 32, 8, 4, 2), _llama(32, 2, 1, 64, 16, 6, 1), _llama(64, 2, 1, 128, 32, 4, 1),
+    _llama(16, 2, 1, 32, 8, 1, 1, cache=3), _llama(32, 4, 1, 64, 16, 1, 1, cache=7),
+    _llama(16, 4, 2, 48, 16, 1, 2, cache=5), _llama(32, 4, 2, 64, 16, 1, 1, cache=12),
+    _llama(64, 2, 1, 128, 32, 1, 1, cache=15),
+]
+
+
 def build(circuit: Circuit):
-    """The torch module and example input of a circuit (families from :mod:`chasm.models`;
-    single operations ``op`` on a ``(1, rows, d)`` input)."""
-    import torch
+    """The torch module and example input(s) of a circuit: families of :mod:`chasm.models`, single
+    operations ``op`` and miniature Llamas ``llama`` of :mod:`chasm.layout_circuits`."""
+    from chasm import layout_circuits
 
-    if circuit.family != "op":
-        from chasm import models
+    if circuit.family == "op":
+        return layout_circuits.build_op(circuit.config)
+    if circuit.family == "llama":
+        return layout_circuits.build_llama(circuit.config)
+    from chasm import models
 
-        return models.build(models.ModelSpec(circuit.family, dict(circuit.config)))
-    cfg = circuit.config
-    torch.manual_seed(0)
-    width = cfg["d"]
-
-    class RMSNorm(torch.nn.Module):
-        """Llama's RMSNorm written with primitive ops (as its reference implementation)."""
-
-        def __init__(self):
-            super().__init__()
-            self.weight = torch.nn.Parameter(1 + 0.1 * torch.randn(width))
-
-        def forward(self, x):
-            return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * self.weight
-
-    class Softmax(torch.nn.Module):
-        def forward(self, x):
-            return torch.softmax(x, dim=-1)
-
-    modules = {"layernorm": lambda: torch.nn.LayerNorm(width), "rmsnorm": RMSNorm, "softmax": Softmax}
-    if cfg["op"] not in modules:
-        raise ValueError(f"unknown single operation {cfg['op']!r}; known: {', '.join(modules)}")
-    x = torch.randn(1, cfg["rows"], width, generator=torch.Generator().manual_seed(1))
-    return modules[cfg["op"]]().eval(), x
-
-
-@contextlib.contextmanager
-def _quiet():
-    """Silence ezkl's calibration report (printed by Rust to file descriptors 1 and 2);
-    errors still surface as Python exceptions."""
-    import sys
-
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = [os.dup(1), os.dup(2)]
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        os.close(devnull)
-        for fd in saved:
-            os.close(fd)
+    return models.build(models.ModelSpec(circuit.family, dict(circuit.config)))
 
 
 def measure(circuit: Circuit, workdir: Path, *, calibrate: bool = True) -> dict:
@@ -174,12 +153,14 @@ def measure(circuit: Circuit, workdir: Path, *, calibrate: bool = True) -> dict:
     import torch
 
     model, x = build(circuit)
+    inputs = x if isinstance(x, tuple) else (x,)
     onnx_path, settings_path, data_path = workdir / "model.onnx", workdir / "settings.json", workdir / "input.json"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(model, x, str(onnx_path), opset_version=17, input_names=["input"],
-                          output_names=["output"], dynamo=False)
-    data_path.write_text(json.dumps({"input_data": [x.flatten().tolist()]}))
+        torch.onnx.export(model, inputs, str(onnx_path), opset_version=17,
+                          input_names=[f"input{i}" for i in range(len(inputs))], output_names=["output"],
+                          dynamo=False)
+    data_path.write_text(json.dumps({"input_data": [tensor.flatten().tolist() for tensor in inputs]}))
     ra = ezkl.PyRunArgs()
     args = circuit.full_run_args
     for key, value in args.items():
@@ -191,7 +172,7 @@ def measure(circuit: Circuit, workdir: Path, *, calibrate: bool = True) -> dict:
     settings_s = time.perf_counter() - t0
     logrows = None
     if calibrate:
-        with _quiet():
+        with quiet_ezkl():
             ezkl.calibrate_settings(str(data_path), str(onnx_path), str(settings_path), "resources",
                                     scales=[SCALE], scale_rebase_multiplier=[1])
     s = json.loads(settings_path.read_text())

@@ -7,21 +7,44 @@ Examples::
     python -m chasm predict --arch llama3-70b --extrapolate
 
 Every number comes from the committed measurements
-(``data/measurements/proofs.csv``, successful runs of one machine), fitted by
-:mod:`chasm.fit`: for each quantity, every candidate law is fitted and the one
-with the lowest leave-one-size-out error is used; the interval is the 95%
-prediction interval for one new run of a new circuit of that size (parameter
-uncertainty, circuit-to-circuit scatter and repetition noise).
+(``data/measurements/proofs.csv``, the runs :func:`chasm.fit.prepare_runs` keeps,
+of one machine), fitted by :mod:`chasm.fit`: for each quantity, every candidate
+law is fitted and the one with the lowest leave-one-size-out error is used; the
+interval is the 95% prediction interval for one new run of a new circuit of that
+size (parameter uncertainty, circuit-to-circuit scatter and lack of fit, and
+repetition noise). A quantity whose family has too few measured sizes is listed
+as not predicted, with the reason.
 
 ``--rows`` is rounded up to a power of two, the evaluation domain the prover
 works on. A size outside the measured range of the family is refused (exit
 status 2) unless ``--extrapolate`` is given; the message says how many
-doublings outside it lies. ``--arch`` takes the per-query workload of a frontier
-model from the cost model (:func:`chasm.costmodel.frontier_workload`): a query
-is ``chunks_per_query`` proofs of ``2**chunk_logrows`` rows each, predicted with
-the transformer family's laws; that is always an extrapolation, so it needs
-``--extrapolate``. Exit status 1: the data cannot answer (missing table, too
-few sizes).
+doublings outside it lies.
+
+``--arch`` takes the per-query workload of a frontier model from the cost model
+(:func:`chasm.costmodel.frontier_workload`): a query is ``chunks_per_query``
+proofs of ``2**chunk_logrows`` rows each, predicted with the transformer
+family's laws; that is always an extrapolation, so it needs ``--extrapolate``.
+Its intervals add the cost model's structural uncertainty to the fit's:
+
+* the chunk count is uncertain because the rows of a query are: the cost model's
+  95% band on rows (its held-out relative error on measured circuits plus the
+  uncertainty of its fitted constants) gives ``chunks_per_query_low/high``;
+* the chunk proofs must be aggregated into one, a term the per-chunk laws do
+  not contain: prove time per query is the per-chunk prove time times the
+  query's prover work in chunk-proof equivalents, ``prover_work_per_query /
+  W(chunk)`` (chunk proofs plus the aggregation tree, from
+  :func:`chasm.costmodel.prover_work`), whose band holds the rows band and the
+  sourced range of the aggregation cost per proof.
+
+Per-query bounds multiply the fit's 95% bounds by the structural bounds (low
+with low, high with high). For independent errors that are normal in log space
+this covers at least 95%, since half-widths add where a combined 95% interval
+would need only their root sum of squares: the interval is conservative.
+Quantities paid once per chunk circuit or per chunk proof (setup, key size,
+peak memory) keep the fit's interval at ``2**chunk_logrows`` rows; they assume a
+chunk of a frontier model has the columns of the measured one-block
+transformer circuits, which no measurement here checks. Exit status 1: the data
+cannot answer (missing table, too few sizes).
 """
 
 from __future__ import annotations
@@ -33,17 +56,20 @@ import re
 import sys
 from collections.abc import Mapping
 
+import numpy as np
+
 from chasm import data, fit
 
 DEFAULT_TABLE = "measurements/proofs.csv"
 ARCH_FAMILY = "transformer"
 
 #: What a per-query prediction for ``--arch`` means for each quantity.
+PER_QUERY_PROVE = "per query (chunk proofs plus their aggregation, in chunk-proof equivalents of prover work)"
 PER_QUERY = "per query (sum over its chunk proofs)"
 PER_CIRCUIT = "per chunk circuit, once (not per query)"
 PER_CHUNK_PEAK = "per chunk proof (chunks are proved one after another)"
 ARCH_SCOPE = {
-    "prove_s": PER_QUERY,
+    "prove_s": PER_QUERY_PROVE,
     "witness_s": PER_QUERY,
     "verify_s": PER_QUERY,
     "proof_bytes": PER_QUERY,
@@ -99,7 +125,14 @@ def _field(obj, name: str):
 
 
 def frontier_chunks(arch: str) -> dict:
-    """``chunk_logrows``, ``chunks_per_query`` and ``rows_per_query`` of a frontier model, from the cost model."""
+    """The per-query workload of a frontier model, from the cost model, with its 95% bands.
+
+    ``chunk_logrows``; ``chunks_per_query`` with ``chunks_low``/``chunks_high``;
+    ``rows_per_query``; ``chunk_work`` (field multiplications of one chunk proof,
+    :func:`chasm.costmodel.prover_work` at ``chunk_logrows``) and
+    ``proof_equivalents`` with ``proof_equivalents_low``/``_high``: the query's
+    prover work including aggregation (``prover_work_per_query``), in chunk proofs.
+    """
     try:
         from chasm import costmodel
     except ImportError as exc:
@@ -108,11 +141,23 @@ def frontier_chunks(arch: str) -> dict:
         workload = costmodel.frontier_workload(arch)
     except (KeyError, ValueError) as exc:
         raise PredictError(f"unknown architecture {arch!r}: {exc}", 2) from None
-    return {
-        "chunk_logrows": int(_field(workload, "chunk_logrows")),
-        "chunks_per_query": int(_field(workload, "chunks_per_query")),
-        "rows_per_query": int(_field(workload, "rows_per_query")),
-    }
+    try:
+        k = int(_field(workload, "chunk_logrows"))
+        chunk_work = float(fit._prover_work(np.array([2.0**k]))[0])
+        out = {
+            "chunk_logrows": k,
+            "chunks_per_query": int(_field(workload, "chunks_per_query")),
+            "chunks_low": int(_field(workload, "chunks_per_query_low")),
+            "chunks_high": int(_field(workload, "chunks_per_query_high")),
+            "rows_per_query": int(_field(workload, "rows_per_query")),
+            "chunk_work": chunk_work,
+        }
+        for end in ("", "_low", "_high"):
+            out[f"proof_equivalents{end}"] = float(_field(workload, f"prover_work_per_query{end}")) / chunk_work
+    except (KeyError, AttributeError) as exc:
+        raise PredictError(f"the cost model's workload for {arch!r} lacks {exc}; its uncertainty band is "
+                           "needed for an honest interval", 1) from None
+    return out
 
 
 def _load_runs(table: str, hardware: str | None):
@@ -126,29 +171,33 @@ def _load_runs(table: str, hardware: str | None):
         raise PredictError(f"cannot predict: {exc}", 1) from None
 
 
-def predictions(runs, family: str, logrows: int, *, chunks: int = 1, scoped: bool = False) -> tuple[dict, dict]:
+def predictions(runs, family: str, logrows: int, *, workload: dict | None = None) -> tuple[dict, dict]:
     """Per-quantity predictions at ``2**logrows`` rows: ``({quantity: {point, low, high, unit, ...}}, skipped)``.
 
-    With ``scoped=True`` (``--arch``), time and proof-size quantities are
-    multiplied by ``chunks`` (the bounds too: that treats the chunks' costs as
-    moving together, which is conservative for the repetition noise), and each
-    entry says its ``scope``.
+    With a ``workload`` (:func:`frontier_chunks`, for ``--arch``), per-query
+    quantities are scaled to one query and their bounds widened by the cost
+    model's structural bounds (see the module docstring); each entry then says
+    its ``scope`` and keeps the fit's own interval, scaled the same way, as
+    ``fit_low``/``fit_high``.
     """
     fits, skipped = fit.fit_family(runs, family)
     out = {}
     for q, qf in fits.items():
         pred = fit.predict(qf.chosen, [2.0**logrows])
-        factor = chunks if scoped and ARCH_SCOPE[q] == PER_QUERY else 1
-        entry = {
-            "point": float(pred["point"][0]) * factor,
-            "low": float(pred["low"][0]) * factor,
-            "high": float(pred["high"][0]) * factor,
-            "unit": qf.unit,
-            "law": qf.chosen.candidate.name,
-            "rows": 2**logrows,
-        }
-        if scoped:
-            entry["scope"] = ARCH_SCOPE[q]
+        point, low, high = (float(pred[k][0]) for k in ("point", "low", "high"))
+        entry = {"unit": qf.unit, "law": qf.chosen.candidate.name, "rows": 2**logrows}
+        if workload is None:
+            entry.update(point=point, low=low, high=high)
+        else:
+            scope = ARCH_SCOPE[q]
+            if scope == PER_QUERY_PROVE:
+                n, n_low, n_high = (workload[f"proof_equivalents{e}"] for e in ("", "_low", "_high"))
+            elif scope == PER_QUERY:
+                n, n_low, n_high = workload["chunks_per_query"], workload["chunks_low"], workload["chunks_high"]
+            else:
+                n = n_low = n_high = 1
+            entry.update(point=point * n, low=low * n_low, high=high * n_high, fit_low=low * n,
+                         fit_high=high * n, scope=scope)
         out[q] = entry
     return out, skipped
 
@@ -187,16 +236,28 @@ def _text(result: dict, skipped: dict, header: list[str]) -> str:
     for q, why in skipped.items():
         lines.append(f"{fit.QUANTITY_LABELS[q].ljust(widths[0])}  not predicted: {why}")
     lines += ["", "point: median of a new run; interval: 95% prediction interval for one new run of a new circuit",
-              "(parameter uncertainty + circuit-to-circuit scatter + repetition noise; method: chasm.fit)."]
+              "(parameter uncertainty + circuit-to-circuit scatter and lack of fit + repetition noise; "
+              "method: chasm.fit)."]
     if has_scope:
-        lines.append("per-query bounds are the per-chunk bounds times the chunk count (conservative).")
+        lines += ["per query: the fit's bounds times the cost model's 95% bounds on the chunk count (its held-out",
+                  "error on rows and fitted-constant uncertainty) and, for prove time, on the prover work with",
+                  "aggregation, low with low and high with high (conservative; see --help). Per-chunk quantities",
+                  "assume a chunk has the columns of the measured transformer circuits (not checked)."]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m chasm predict",
-        description="Proving cost at a size, with 95%% prediction intervals, from the committed measurements.",
+        description="Proving cost at a size, with 95%% prediction intervals, from the committed measurements. "
+                    "Intervals: the 95%% prediction interval of the fitted law for one new run of a new circuit "
+                    "(parameter uncertainty, circuit scatter and lack of fit, repetition noise; chasm.fit). "
+                    "With --arch, per-query quantities also carry the cost model's structural uncertainty: its "
+                    "95%% band on the rows of a query (held-out relative error on measured circuits plus "
+                    "fitted-constant uncertainty) through the chunk count, and, for prove time, the aggregation "
+                    "of the chunk proofs (prover work per query in chunk-proof equivalents, with the band of "
+                    "the aggregation cost); bounds are multiplied low with low and high with high, which is "
+                    "conservative. Per-chunk quantities (setup, key size, memory) keep the fit's interval.",
     )
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--rows", help="circuit rows (integer or 2^k); rounded up to a power of two")
@@ -221,7 +282,7 @@ def _run(args) -> int:
     if args.arch is not None and args.family not in (None, ARCH_FAMILY):
         raise PredictError(f"--arch uses the {ARCH_FAMILY} family's laws; drop --family {args.family}", 2)
     family = args.family or ARCH_FAMILY
-    chunks, arch_note = 1, None
+    workload, arch_note = None, None
     if args.arch is not None:
         workload = frontier_chunks(args.arch)
         logrows, chunks = workload["chunk_logrows"], workload["chunks_per_query"]
@@ -242,7 +303,8 @@ def _run(args) -> int:
     outside = outside_range(logrows, measured, family)
     if args.arch is not None:
         arch_note = (f"{args.arch}: one query is {chunks:,} chunk proofs of 2^{logrows} rows "
-                     f"({workload['rows_per_query']:,} rows in all, from chasm.costmodel), predicted with the "
+                     f"(95% band {workload['chunks_low']:,} to {workload['chunks_high']:,}; "
+                     f"{workload['rows_per_query']:,} rows in all, from chasm.costmodel), predicted with the "
                      f"laws of small one-block {family} circuits")
         reason = outside or f"2^{logrows} rows lies in the measured {family} range, but the circuits do not"
         if not args.extrapolate:
@@ -255,7 +317,7 @@ def _run(args) -> int:
         warning = f"extrapolating: {outside}"
     else:
         warning = None
-    result, skipped = predictions(runs, family, logrows, chunks=chunks, scoped=args.arch is not None)
+    result, skipped = predictions(runs, family, logrows, workload=workload)
     if not result:
         reasons = "; ".join(skipped.values())
         raise PredictError(f"cannot predict: no law could be fitted ({reasons})", 1)
@@ -265,13 +327,17 @@ def _run(args) -> int:
         for entry in result.values():
             entry["extrapolated_doublings"] = max(logrows - measured[1], measured[0] - logrows, 0)
     if args.json:
+        for q, why in skipped.items():
+            print(f"predict: {q} not predicted: {why}", file=sys.stderr)
         print(json.dumps(result, indent=2, sort_keys=True))
         return 0
-    n_runs = int((runs["family"] == family).sum())
+    mine = runs[runs["family"] == family]
+    n_runs, n_timed = len(mine), int(mine["prove_s"].notna().sum())
     header = [arch_note] if arch_note else []
     header.append(f"{family} circuit of 2^{logrows} = {2**logrows:,} rows"
-                  + (f", x{chunks:,} per query" if args.arch else "")
-                  + f"; fitted on {n_runs} successful {family} runs on {tag}, measured 2^{measured[0]}..2^{measured[1]}")
+                  + (f", x{workload['chunks_per_query']:,} per query" if workload else "")
+                  + f"; fitted on {n_runs} successful {family} runs on {tag} (times from the {n_timed} "
+                  f"not slowed by other processes), measured 2^{measured[0]}..2^{measured[1]}")
     if warning:
         header.append(warning)
     print(_text(result, skipped, header))

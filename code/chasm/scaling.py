@@ -1,8 +1,9 @@
 """Tables and charts of the "Scaling laws" chapter, built on :mod:`chasm.fit`.
 
 Everything here is computed from the committed measurements
-(``data/measurements/proofs.csv``) or from simulations with a fixed seed; the
-chapter only calls these functions and words the results.
+(``data/measurements/proofs.csv``) or from simulations with fixed seeds; the
+chapter only calls these functions and words the results. Numbers are
+formatted with :mod:`chasm.fmt`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from chasm import charts, data, fit
+from chasm.fmt import interval, sci
 
 TABLE = "measurements/proofs.csv"
 
@@ -28,27 +30,25 @@ GROUPS = (
 RATIOS = (("setup_s", "prove_s"), ("witness_s", "prove_s"), ("verify_s", "prove_s"))
 PHASE_NAMES = {"setup_s": "setup", "witness_s": "witness", "prove_s": "prove", "verify_s": "verify"}
 
-#: Memory levels (GiB) at which the peak-memory law is inverted, besides the measuring machine's RAM.
-GIB = 2.0**30
-
 
 def load_runs(hardware_tag: str | None = None) -> tuple[pd.DataFrame, str]:
-    """Successful runs of one machine from the committed table (see :func:`chasm.fit.prepare_runs`)."""
+    """The runs the laws are fitted to, from the committed table (see :func:`chasm.fit.prepare_runs`)."""
     return fit.prepare_runs(data.load_table(TABLE), hardware_tag)
 
 
-def fmt(value: float, digits: int = 3) -> str:
-    """A number with ``digits`` significant digits (``inf`` and NaN spelled out)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if math.isinf(value):
-        return "∞" if value > 0 else "-∞"
-    return f"{value:.{digits}g}"
+def exclusions(hardware_tag: str | None = None) -> pd.DataFrame:
+    """What the fits leave out of the committed table, and why (:func:`chasm.fit.exclusion_table`)."""
+    return fit.exclusion_table(data.load_table(TABLE), hardware_tag)
 
 
-def fmt_interval(point: float, low: float, high: float, digits: int = 3) -> str:
-    """``point [low, high]``."""
-    return f"{fmt(point, digits)} [{fmt(low, digits)}, {fmt(high, digits)}]"
+def interval_text(point: float, low: float, high: float) -> str:
+    """``'point (low to high)'`` of one interval, as :func:`chasm.fmt.interval` writes it."""
+    return interval([low], [point], [high])[0]
+
+
+def visible(table: pd.DataFrame) -> pd.DataFrame:
+    """The table without its internal columns (names starting with ``_``), for :func:`chasm.fmt.show`."""
+    return table[[c for c in table.columns if not str(c).startswith("_")]]
 
 
 # --------------------------------------------------------------------------- calibration
@@ -62,47 +62,38 @@ def wilson(hits: float, n: int, z: float = 1.959963984540054) -> tuple[float, fl
     return centre - half, centre + half
 
 
-#: Simulated sweeps of the calibration check: (description, calibration_study keyword arguments).
-CALIBRATION_SCENARIOS = (
-    ("power law a N^1.1, sizes 2^10..2^17, 1 circuit per size, 3 repetitions, scatter 25%, noise 5%; "
-     "new run at 2^19",
-     {"logrows": tuple(range(10, 18)), "sigma_config": 0.25, "sigma_rep": 0.05, "new_logrows": 19.0}),
-    ("power law a N^1.1, sizes 2^14..2^19, 2 circuits per size, 3 repetitions, scatter 15%, noise 20%; "
-     "new run at 2^21",
-     {"logrows": tuple(range(14, 20)), "configs_per_size": 2, "sigma_config": 0.15, "sigma_rep": 0.2,
-      "new_logrows": 21.0}),
-    ("a N log2 N + b N fitted with its own form, sizes 2^10..2^17; new run at 2^19",
-     {"cand": "nlogn", "truth": lambda n: 3e-6 * n * np.log2(n) + 1e-5 * n, "new_logrows": 19.0}),
-    ("c0 + c1 N log2 N + c2 N / log2 N fitted with its own form, sizes 2^10..2^17; new run at 2^19",
-     {"cand": "fft_msm", "truth": lambda n: 0.5 + 2e-6 * n * np.log2(n) + 5e-5 * n / np.log2(n),
-      "new_logrows": 19.0}),
-) + ((
-    ("c0 + c1 W(N), the cost model's prover work, fitted with its own form, sizes 2^10..2^17; "
-     "new run at 2^19",
-     {"cand": "costmodel", "truth": lambda n: 0.3 + 2e-8 * fit._prover_work(n), "new_logrows": 19.0}),
-) if any(c.name == "costmodel" for c in fit.CANDIDATES) else ()) + (
-    ("hard case: 5 s + 1e-6 N log2 N (the growing term is small over the measured sizes) fitted with "
-     "c0 + c1 N log2 N + c2 N / log2 N; new run at 2^19",
-     {"cand": "fft_msm", "truth": lambda n: 5.0 + 1e-6 * n * np.log2(n), "new_logrows": 19.0}),
-)
+def scenario_description(scenario: dict) -> str:
+    """Words for one of :data:`chasm.fit.CALIBRATION_SCENARIOS`, built from its settings."""
+    if "truth" in scenario:
+        truth = scenario["truth_formula"]
+    else:
+        truth = f"{sci(scenario['a'])} N^{sci(scenario['b'])}"
+    lr = scenario["logrows"]
+    per = scenario["configs_per_size"]
+    return (f"true law {truth}; sizes 2^{min(lr)}..2^{max(lr)}, {per} circuit{'s' if per != 1 else ''} per size, "
+            f"{scenario['reps']} repetitions; circuit scatter {sci(100 * scenario['sigma_config'])}%, "
+            f"repetition noise {sci(100 * scenario['sigma_rep'])}%; new run at 2^{sci(scenario['new_logrows'])}")
 
 
-def calibration_table(n_datasets: int = 500, seed: int = 20260101) -> pd.DataFrame:
-    """Coverage of the 95% intervals on ``n_datasets`` simulated sweeps per scenario, with Wilson intervals."""
+def calibration_table(n_datasets: int = fit.CALIBRATION_DATASETS) -> pd.DataFrame:
+    """Coverage of the 95% intervals on ``n_datasets`` simulated sweeps per scenario, with Wilson intervals.
+
+    One row per :data:`chasm.fit.CALIBRATION_SCENARIOS` entry, simulated by
+    :func:`chasm.fit.calibration_scenario` (the seeds the tests use).
+    """
     rows = []
-    for i, (description, kwargs) in enumerate(CALIBRATION_SCENARIOS):
-        kwargs = dict(kwargs)
-        cand = fit.candidate(kwargs.pop("cand", "power"))
-        if cand.basis is not None:
-            kwargs["true_exponent"] = None
-        res = fit.calibration_study(n_datasets, seed=seed + i, cand=cand, **kwargs)
+    for i, scenario in enumerate(fit.CALIBRATION_SCENARIOS):
+        res = fit.calibration_scenario(i, n_datasets)
         lo, hi = wilson(res["pi_coverage"] * n_datasets, n_datasets)
-        row = {"scenario": description, "law fitted": cand.name, "datasets": n_datasets,
-               "prediction-interval coverage": f"{100 * res['pi_coverage']:.1f}% [{100 * lo:.1f}, {100 * hi:.1f}]",
-               "pi_coverage": res["pi_coverage"]}
+        row = {"scenario": scenario_description(scenario), "law fitted": scenario["cand"],
+               "datasets": n_datasets, "seed": fit.CALIBRATION_SEED + i,
+               "prediction-interval coverage": f"{100 * res['pi_coverage']:.1f}% ({100 * lo:.1f} to {100 * hi:.1f})",
+               "pi_coverage": res["pi_coverage"], "_doublings": scenario["new_logrows"] - max(scenario["logrows"]),
+               "_expect_calibrated": scenario.get("expect_calibrated", True)}
         if math.isfinite(res["exponent_coverage"]):
             lo, hi = wilson(res["exponent_coverage"] * n_datasets, n_datasets)
-            row["exponent-interval coverage"] = f"{100 * res['exponent_coverage']:.1f}% [{100 * lo:.1f}, {100 * hi:.1f}]"
+            row["exponent-interval coverage"] = (f"{100 * res['exponent_coverage']:.1f}% "
+                                                 f"({100 * lo:.1f} to {100 * hi:.1f})")
         else:
             row["exponent-interval coverage"] = "(no single exponent)"
         row["exponent_coverage"] = res["exponent_coverage"]
@@ -113,25 +104,39 @@ def calibration_table(n_datasets: int = 500, seed: int = 20260101) -> pd.DataFra
 # --------------------------------------------------------------------------- what was measured
 
 
+def _sizes_text(sizes) -> str:
+    return ", ".join(map(str, sizes)) or "none"
+
+
 def data_summary(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per family: configurations, successful runs, measured logrows, and whether a law can be fitted."""
+    """Per family: circuits, runs, measured logrows (all runs, and runs with uncontended timings), and
+    which laws can be fitted (a law needs :data:`chasm.fit.MIN_SIZES` distinct sizes)."""
     rows = []
     for family in fit.FAMILIES:
         part = runs[runs["family"] == family]
         sizes = sorted(set(part["logrows"]))
+        timed = sorted(set(part.loc[part["prove_s"].notna(), "logrows"]))
+        if len(sizes) < fit.MIN_SIZES:
+            laws = f"none: {len(sizes)} size(s), need {fit.MIN_SIZES}"
+        elif len(timed) < fit.MIN_SIZES:
+            laws = f"memory and sizes only: times known at {len(timed)} size(s), need {fit.MIN_SIZES}"
+        else:
+            laws = "all quantities"
         rows.append({
             "family": family,
             "circuits": part["config_key"].nunique(),
             "runs": len(part),
-            "logrows measured": ", ".join(map(str, sizes)) or "none",
+            "logrows measured": _sizes_text(sizes),
+            "logrows with uncontended times": _sizes_text(timed),
             "parameters": (f"{int(part['params'].min()):,} to {int(part['params'].max()):,}" if len(part) else ""),
-            "laws fitted": "yes" if len(sizes) >= fit.MIN_SIZES else f"no: {len(sizes)} size(s), need {fit.MIN_SIZES}",
+            "laws fitted": laws,
         })
     return pd.DataFrame(rows)
 
 
 def floor_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per family: the smallest logrows measured, how many circuits share it, and how much of it they use."""
+    """Per family: the smallest logrows measured, how many circuits share it, how many of them are at the
+    floor (``at_floor``: their layout uses at most half of the rows), and the largest share used there."""
     rows = []
     for family in fit.FAMILIES:
         part = runs[runs["family"] == family]
@@ -141,6 +146,7 @@ def floor_table(runs: pd.DataFrame) -> pd.DataFrame:
         floor = part[part["logrows"] == k].drop_duplicates("config_key")
         used = pd.to_numeric(floor["num_rows"], errors="coerce")
         rows.append({"family": family, "logrows": k, "circuits": len(floor),
+                     "at_floor": int(floor["at_floor"].sum()),
                      "params_min": int(floor["params"].min()), "params_max": int(floor["params"].max()),
                      "num_rows_max": float(used.max()), "share_used_max": float(used.max() / 2.0**k)})
     return pd.DataFrame(rows)
@@ -179,8 +185,11 @@ def exponent_rows(runs: pd.DataFrame, quantities=tuple(fit.QUANTITIES), sizes=("
     """Power-law exponent of each quantity in each size measure, with its 95% interval and the noise levels.
 
     ``config_scatter`` is the estimated between-circuit standard deviation of
-    log values (``sqrt(max(s2 - sigma_rep^2 mean(1/R), 0))``), ``rep_noise``
-    the repetition standard deviation, both as fractions (natural-log units).
+    log values including lack of fit (``sqrt(max(s2 - sigma_rep^2 mean(1/R), 0))``),
+    ``rep_noise`` the repetition standard deviation, both as fractions
+    (natural-log units); ``scatter_method`` says how ``s2`` was estimated. Against
+    ``params`` and ``num_rows``, circuits at the logrows floor are left out
+    (:func:`chasm.fit.observations`).
     """
     rows = []
     for size in sizes:
@@ -198,9 +207,10 @@ def exponent_rows(runs: pd.DataFrame, quantities=tuple(fit.QUANTITIES), sizes=("
                 rows.append({"family": family, "quantity": q, "against": size, "low": e["low"],
                              "point": e["point"], "high": e["high"], "config_scatter": scatter,
                              "rep_noise": math.sqrt(law.sigma_rep2), "circuits": law.n_configs,
-                             "runs": law.n_runs})
+                             "sizes": law.n_sizes, "runs": law.n_runs, "scatter_method": law.scatter_method})
     return pd.DataFrame(rows, columns=["family", "quantity", "against", "low", "point", "high",
-                                       "config_scatter", "rep_noise", "circuits", "runs"])
+                                       "config_scatter", "rep_noise", "circuits", "sizes", "runs",
+                                       "scatter_method"])
 
 
 SIZE_LABELS = {"rows": "2^logrows (padded rows)", "num_rows": "num_rows (rows used)", "params": "parameters"}
@@ -219,14 +229,14 @@ def _pivot(rows: pd.DataFrame, index: str, cell, labels: dict) -> pd.DataFrame:
 def exponent_table(rows: pd.DataFrame, against: str = "rows") -> pd.DataFrame:
     """Power-law exponents with 95% intervals: one row per quantity, one column per family."""
     part = rows[rows["against"] == against]
-    table = _pivot(part, "quantity", lambda r: fmt_interval(r["point"], r["low"], r["high"]), fit.QUANTITY_LABELS)
+    table = _pivot(part, "quantity", lambda r: interval_text(r["point"], r["low"], r["high"]), fit.QUANTITY_LABELS)
     return table.rename(columns={"quantity": f"exponent b in {SIZE_LABELS[against]}"})
 
 
 def size_measure_table(rows: pd.DataFrame, quantity: str = "prove_s") -> pd.DataFrame:
     """Exponent of one quantity against each size measure: one row per measure, one column per family."""
     part = rows[rows["quantity"] == quantity]
-    table = _pivot(part, "against", lambda r: fmt_interval(r["point"], r["low"], r["high"]), SIZE_LABELS)
+    table = _pivot(part, "against", lambda r: interval_text(r["point"], r["low"], r["high"]), SIZE_LABELS)
     return table.rename(columns={"against": f"{fit.QUANTITY_LABELS[quantity]}: exponent against"})
 
 
@@ -234,7 +244,7 @@ def noise_table(rows: pd.DataFrame, against: str = "rows") -> pd.DataFrame:
     """Circuit scatter / repetition noise (standard deviations of the log, in %) per quantity and family."""
     part = rows[rows["against"] == against]
     table = _pivot(part, "quantity",
-                   lambda r: f"{100 * r['config_scatter']:.0f}% / {100 * r['rep_noise']:.0f}%",
+                   lambda r: f"{sci(100 * r['config_scatter'])}% / {sci(100 * r['rep_noise'])}%",
                    fit.QUANTITY_LABELS)
     return table.rename(columns={"quantity": "circuit scatter / repetition noise"})
 
@@ -321,7 +331,8 @@ def fits_chart(runs: pd.DataFrame, all_fits: dict, title: str, quantities, unit:
 # --------------------------------------------------------------------------- held-out check
 
 
-def held_out_runs(runs: pd.DataFrame, quantities=tuple(fit.QUANTITIES), n_holdout: int = 2) -> pd.DataFrame:
+def held_out_runs(runs: pd.DataFrame, quantities=tuple(fit.QUANTITIES),
+                  n_holdout: int = fit.HOLDOUT_SIZES) -> pd.DataFrame:
     """Every held-out run of every family and quantity that has enough sizes (see :func:`chasm.fit.held_out_check`)."""
     parts = []
     for family in fit.FAMILIES:
@@ -334,7 +345,8 @@ def held_out_runs(runs: pd.DataFrame, quantities=tuple(fit.QUANTITIES), n_holdou
 
 
 def held_out_table(checks: pd.DataFrame) -> pd.DataFrame:
-    """Per family and quantity: trained up to which size, the law, the error, and the coverage."""
+    """Per family and quantity: trained up to which size, the law, the error, the interval's width
+    (high / low of the 95% prediction interval, as a factor) and the coverage."""
     rows = []
     for (family, q), part in checks.groupby(["family", "quantity"], sort=False):
         log_ratio = np.log(part["ratio"])
@@ -343,15 +355,25 @@ def held_out_table(checks: pd.DataFrame) -> pd.DataFrame:
             "family": family, "quantity": fit.QUANTITY_LABELS[q], "law": part["law"].iloc[0],
             "fitted on logrows ≤": int(part["train_max_logrows"].iloc[0]),
             "predicted logrows": ", ".join(map(str, sorted(set(part["logrows"])))),
-            "median observed / predicted": f"{math.exp(float(np.median(log_ratio))):.2f}",
-            "worst observed / predicted": f"{worst:.2f}",
+            "median observed / predicted": sci(math.exp(float(np.median(log_ratio))), 4),
+            "worst observed / predicted": sci(worst, 4),
+            "95% PI width, high / low": " to ".join(sci(w, 4) for w in sorted({part["width"].min(),
+                                                                             part["width"].max()})),
             "runs inside 95% PI": f"{int(part['covered'].sum())} of {len(part)}",
+            "scatter estimated from": part["scatter"].iloc[0],
         })
     return pd.DataFrame(rows)
 
 
-def held_out_chart(runs: pd.DataFrame, quantity: str = "prove_s", n_holdout: int = 2):
-    """Per family: the law fitted without the largest sizes, carried to them, against what was measured."""
+def held_out_quantity(checks: pd.DataFrame, preferred=("prove_s", "peak_rss_bytes", "pk_bytes")) -> str | None:
+    """The first quantity of ``preferred`` that has a held-out check (for the chart), else None."""
+    have = set(checks["quantity"]) if len(checks) else set()
+    return next((q for q in preferred if q in have), None)
+
+
+def held_out_chart(runs: pd.DataFrame, quantity: str = "prove_s", n_holdout: int = fit.HOLDOUT_SIZES):
+    """Per family: runs divided by the law fitted without the ``n_holdout`` largest sizes, with the law's
+    95% prediction band on the same scale (1 = the law's median), over all measured sizes."""
     parts, points = [], []
     for family in fit.FAMILIES:
         obs = fit.observations(runs, family, quantity)
@@ -366,35 +388,37 @@ def held_out_chart(runs: pd.DataFrame, quantity: str = "prove_s", n_holdout: int
             continue
         k = np.linspace(min(sizes), max(sizes), 60)
         pi = fit.predict(law, 2.0**k)
-        parts.append(pd.DataFrame({"family": family, "logrows": k, "point": pi["point"], "low": pi["low"],
-                                   "high": pi["high"], "layer": "law"}))
+        parts.append(pd.DataFrame({"family": family, "logrows": k, "low": pi["low"] / pi["point"],
+                                   "high": pi["high"] / pi["point"], "layer": "law",
+                                   "law": law.candidate.name}))
         observed = np.exp(obs["y"].to_numpy())
+        at = fit.predict(law, obs["x"].to_numpy())["point"]
         role = np.where(obs["logrows"].isin(held), "held out", "fitted on")
-        points.append(pd.DataFrame({"family": family, "logrows": obs["logrows"], "value": observed,
-                                    "role": role, "layer": "run"}))
+        points.append(pd.DataFrame({"family": family, "logrows": obs["logrows"], "ratio": observed / at,
+                                    "role": role, "layer": "run", "circuit": obs["config_key"]}))
     if not parts:
         return None
     frame = pd.concat(parts + points, ignore_index=True)
     x = alt.X("logrows:Q", title="circuit rows, log2", scale=alt.Scale(zero=False), axis=alt.Axis(tickMinStep=1))
-    y_title = f"{fit.QUANTITY_LABELS[quantity]}, {fit.QUANTITIES[quantity]} (log)"
+    y_title = f"{fit.QUANTITY_LABELS[quantity]}: observed / law (log)"
     base = alt.Chart().encode(x=x)
     band = base.transform_filter(alt.datum.layer == "law").mark_area(
         opacity=0.2, color=charts.PALETTE["proving"]).encode(
-        y=alt.Y("low:Q", scale=alt.Scale(type="log"), title=y_title), y2="high:Q")
-    line = base.transform_filter(alt.datum.layer == "law").mark_line(color=charts.PALETTE["proving"]).encode(
-        y="point:Q")
+        y=alt.Y("low:Q", scale=alt.Scale(type="log", zero=False), title=y_title), y2="high:Q",
+        tooltip=["family:N", "law:N", "logrows:Q", "low:Q", "high:Q"])
     dots = base.transform_filter(alt.datum.layer == "run").mark_point(size=40, filled=True).encode(
-        y="value:Q",
+        y="ratio:Q",
         color=alt.Color("role:N", title=None, scale=alt.Scale(domain=["fitted on", "held out"],
                                                               range=[charts.PALETTE["neutral"], "#e7298a"])),
-        tooltip=["family:N", "logrows:Q", "value:Q", "role:N"])
+        tooltip=["family:N", "circuit:N", "logrows:Q", "ratio:Q", "role:N"])
     n = frame["family"].nunique()
     return (
-        alt.layer(band, line, dots, data=frame)
+        alt.layer(band, dots, data=frame)
         .properties(width=_facet_width(n), height=240)
         .facet(column=alt.Column("family:N", title=None, sort=list(fit.FAMILIES)))
-        .resolve_scale(x="independent")
-        .properties(title="Held-out check: law fitted without the two largest sizes, 95% prediction band")
+        .resolve_scale(x="independent", y="independent")
+        .properties(title=f"Held-out check of {fit.QUANTITY_LABELS[quantity]}: runs divided by the law fitted "
+                          f"without the {n_holdout} largest sizes, and its 95% prediction band")
         .configure_legend(orient="bottom", labelLimit=400)
     )
 
@@ -417,14 +441,14 @@ def ratio_table(runs: pd.DataFrame, ratios=RATIOS) -> pd.DataFrame:
             if e["low"] <= 0 <= e["high"]:
                 crossing = "no trend: the exponent's interval contains 0"
             elif not math.isfinite(cross["point"]):
-                crossing = "never (on 2^1 to 2^64)"
+                crossing = f"never (on 2^{fit.CROSSING_RANGE[0]} to 2^{fit.CROSSING_RANGE[1]})"
             else:
-                crossing = fmt_interval(cross["point"], cross["low"], cross["high"])
+                crossing = interval_text(cross["point"], cross["low"], cross["high"])
             rows.append({
                 "family": family, "ratio": f"{PHASE_NAMES[num]} / {PHASE_NAMES[den]}",
                 "at largest size": f"2^{int(round(math.log2(law.x_max)))}: "
-                + fmt_interval(at_max["point"][0], at_max["low"][0], at_max["high"][0]),
-                "exponent of the ratio": fmt_interval(e["point"], e["low"], e["high"]),
+                + interval_text(at_max["point"][0], at_max["low"][0], at_max["high"][0]),
+                "exponent of the ratio": interval_text(e["point"], e["low"], e["high"]),
                 "ratio reaches 1 at logrows": crossing,
                 "_cross": cross, "_exponent": e, "_max_logrows": math.log2(law.x_max),
             })
@@ -448,12 +472,12 @@ def memory_limits(runs: pd.DataFrame, all_fits: dict, limits_bytes: dict) -> pd.
         for label, limit in limits_bytes.items():
             cross = fit.crossing_logrows(law, limit, band="prediction")
             row = {"family": family, "memory limit": label, "law": law.candidate.name,
-                   "reached at logrows": fmt_interval(cross["point"], cross["low"], cross["high"]),
-                   "doublings beyond data": fmt(cross["point"] - math.log2(law.x_max), 2),
+                   "reached at logrows": interval_text(cross["point"], cross["low"], cross["high"]),
+                   "doublings beyond data": sci(cross["point"] - math.log2(law.x_max), 2),
                    "_cross": cross}
             if "prove_s" in fits and math.isfinite(cross["point"]):
                 p = fit.predict(fits["prove_s"].chosen, [2.0**cross["point"]])
-                row["prove time there, s"] = fmt_interval(p["point"][0], p["low"][0], p["high"][0])
+                row["prove time there, s"] = interval_text(p["point"][0], p["low"][0], p["high"][0])
                 row["_prove"] = (p["point"][0], p["low"][0], p["high"][0])
             else:
                 row["prove time there, s"] = "n/a"
@@ -479,15 +503,7 @@ def binding_limits(all_fits: dict, memory_bytes: float, time_budget_s: float) ->
         else:
             first = "not resolved"
         rows.append({"family": family,
-                     "memory limit reached at logrows": fmt_interval(mem["point"], mem["low"], mem["high"]),
-                     "time budget reached at logrows": fmt_interval(tim["point"], tim["low"], tim["high"]),
+                     "memory limit reached at logrows": interval_text(mem["point"], mem["low"], mem["high"]),
+                     "time budget reached at logrows": interval_text(tim["point"], tim["low"], tim["high"]),
                      "binding first": first, "_memory": mem, "_time": tim})
     return pd.DataFrame(rows)
-
-
-def show(table: pd.DataFrame):
-    """HTML of a table in the book's style (columns starting with ``_`` are internal and dropped)."""
-    from IPython.display import HTML
-
-    visible = table[[c for c in table.columns if not str(c).startswith("_")]]
-    return HTML(visible.to_html(index=False, classes="chasm-table", na_rep="", escape=True))

@@ -1,0 +1,228 @@
+"""The cost model applied to the Llama 3 models of ``data/architectures.csv`` answering the query
+of ``data/query.csv``: multiply-accumulates, rows, chunks and prover work per token and per query,
+with 95% intervals (:func:`frontier_workload`; method in :func:`rows_interval`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+import sympy as sp
+
+from chasm.costmodel.fitting import Fit, default_fit
+from chasm.costmodel.layout import DEFAULT_LAYOUT, Layout, Work, total
+from chasm.costmodel.llama import (
+    Architecture, llama_layer_ops, llama_pass, list_architectures, load_architectures, load_query,
+)
+from chasm.costmodel.operations import FITTED
+from chasm.costmodel.prover import (
+    PROVER_CONSTANTS, chunk_memory_bytes, chunk_optimum, chunked_work, chunks_for_rows,
+)
+from chasm.costmodel.sources import AGGREGATION_ROWS_PER_PROOF, BASE_ADVICE_VARS, EINSUM_ADVICE_VARS
+from chasm.costmodel.symbols import t
+from chasm.costmodel.validation import BAND_COVERAGE, conformal_quantile, error_trend_at, leave_out_errors
+
+#: Two-sided 95% normal quantile (for the fitted constants' standard error).
+Z95 = NormalDist().inv_cdf((1 + BAND_COVERAGE) / 2)
+
+
+def row_equivalents(work: Work, lo: Layout = DEFAULT_LAYOUT) -> sp.Expr:
+    """Rows of the base region the work fills, counting einsum cells twice (the einsum region has
+    six advice VarTensors against the base region's three)."""
+    return (work.cells + sp.Rational(EINSUM_ADVICE_VARS, BASE_ADVICE_VARS) * work.einsum_cells) / lo.inner_cols
+
+
+def _sum_over_positions(expr: sp.Expr, first: int, last: int) -> float:
+    """Sum of ``expr(t)`` over cache positions ``t = first .. last`` (numerically)."""
+    if last < first:
+        return 0.0
+    expr = sp.sympify(expr)
+    if t not in expr.free_symbols:
+        return float(expr) * (last - first + 1)
+    fn = sp.lambdify(t, expr, "numpy")
+    return float(np.sum(fn(np.arange(first, last + 1, dtype=float))))
+
+
+@dataclass(frozen=True)
+class FrontierWorkload:
+    """Work to prove one Llama-3 model's inference with ezkl's layout (floats).
+
+    ``macs/flops/rows_per_token``: one decoding step at the query's mean cache length;
+    ``prover_work_per_token``: the query's prover work over its ``prompt + generated - 1``
+    processed tokens. ``*_per_query``: prefill of the prompt plus ``generated - 1`` decoding steps.
+    Rows are base-region row equivalents (:func:`row_equivalents`) at ezkl's
+    default layout; ``rows_per_*_low/high`` the 95% interval of :func:`rows_interval`
+    (``rows_band_rel``: leave-out prediction bound, ``rows_trend_rel``: extrapolated drift of the
+    error with size, ``rows_se_rel``: standard error from the fitted constants,
+    ``rows_pruned_max``: rows ezkl may drop from the last layer's prefill).
+    Prover work in BN254 field multiplications, with the interval of the rows and the
+    sourced range of the aggregation constant; ``work_ratio``: prover field multiplications per
+    inference FLOP of the query.
+    """
+
+    arch_id: str
+    params: int
+    prompt_tokens: int
+    generated_tokens: int
+    macs_per_token: float
+    flops_per_token: float
+    rows_per_token: float
+    rows_per_token_low: float
+    rows_per_token_high: float
+    macs_per_query: float
+    flops_per_query: float
+    rows_per_query: float
+    rows_per_query_low: float
+    rows_per_query_high: float
+    chunk_logrows: int
+    chunks_per_query: int
+    chunks_per_query_low: int
+    chunks_per_query_high: int
+    prover_work_per_query: float
+    prover_work_per_query_low: float
+    prover_work_per_query_high: float
+    prover_work_per_token: float
+    prover_work_per_token_low: float
+    prover_work_per_token_high: float
+    work_ratio: float
+    work_ratio_low: float
+    work_ratio_high: float
+    chunk_memory_bytes: float
+    prefill_rows_share: float
+    rows_band_rel: float
+    rows_trend_rel: float
+    rows_se_rel: float
+    rows_pruned_max: float
+
+
+def layer_rows(arch: Architecture, tokens, cache, fit: Fit | None = None,
+               lo: Layout = DEFAULT_LAYOUT) -> dict[str, float]:
+    """Rows of one decoder layer (:func:`~chasm.costmodel.llama.llama_layer_ops`): ``base_rows``
+    (base-region cells over the inner columns, as ezkl's ``num_rows``) and ``row_equivalents``
+    (:func:`row_equivalents`)."""
+    layer = total(work for _, work in llama_layer_ops(arch, tokens, cache, lo)).subs((fit or default_fit()).as_subs())
+    return {"base_rows": float(layer.cells) / lo.inner_cols, "row_equivalents": float(row_equivalents(layer, lo))}
+
+
+def _rows_se(arch: Architecture, query: dict, fit: Fit, lo: Layout) -> float:
+    """Standard error of a query's rows from the covariance of the fitted constants (delta method:
+    the gradient of prefill plus every decoding step in the constants, at the fitted values)."""
+    P, Gn = query["prompt_tokens"], query["generated_tokens"]
+    values = fit.as_subs()
+    prefill = row_equivalents(llama_pass(arch, P, P, lo), lo)
+    step = row_equivalents(llama_pass(arch, 1, t, lo), lo)
+    grad = []
+    for name in fit.names:
+        sym = FITTED[name]
+        d_prefill = float(sp.diff(prefill, sym).subs(values))
+        d_step = sp.diff(step, sym).subs(values)
+        grad.append(d_prefill + _sum_over_positions(d_step, P + 1, P + Gn - 1))
+    grad = np.array(grad)
+    return float(math.sqrt(max(grad @ np.nan_to_num(fit.cov) @ grad, 0.0)))
+
+
+def rows_interval(rows: float, band_rel: float, trend_rel: float, se_rel: float,
+                  pruned_max: float) -> tuple[float, float]:
+    """95% interval of a frontier row count (the method, stated once and used everywhere):
+    ``rows (1 - h) - pruned`` to ``rows (1 + h)`` with ``h = band + trend + Z95 se``, where
+
+    - ``band``: the split-conformal 95% bound of the leave-out relative errors (:func:`leave_out_bound`):
+      how far one circuit's prediction strays;
+    - ``trend``: the larger end, in absolute value, of the 95% confidence interval of the error
+      trend with size extrapolated to the frontier's rows (:func:`~chasm.costmodel.validation.error_trend_at`):
+      a drift with size the measured range cannot rule out;
+    - ``se``: the relative standard error of the rows from the fitted constants (delta method);
+    - ``pruned``: the rows of one layer's prefill, which ezkl's graph optimiser may drop when
+      only the next token's logits are output (one-sided).
+    """
+    half = band_rel + trend_rel + Z95 * se_rel
+    return rows * (1 - half) - pruned_max, rows * (1 + half)
+
+
+def leave_out_bound() -> dict[str, float]:
+    """:func:`~chasm.costmodel.validation.conformal_quantile` of the absolute relative row errors of
+    every circuit a fit did not see (:func:`~chasm.costmodel.validation.leave_out_errors`)."""
+    return conformal_quantile(leave_out_errors()["rows_rel_err"].abs(), BAND_COVERAGE)
+
+
+def frontier_workload(arch_id: str, *, chunk_logrows: int | None = None, fit: Fit | None = None) -> FrontierWorkload:
+    """Per-token and per-query work of Llama-3 ``arch_id`` (see :func:`list_architectures`) on the
+    query of ``data/query.csv``, at ezkl's default layout, with the intervals of :func:`rows_interval`."""
+    archs = load_architectures()
+    if arch_id not in archs:
+        raise KeyError(f"unknown architecture {arch_id!r}; known: {', '.join(archs)}")
+    arch, query, lo = archs[arch_id], load_query(), DEFAULT_LAYOUT
+    fit = fit or default_fit()
+    subs = fit.as_subs()
+    P, Gn = query["prompt_tokens"], query["generated_tokens"]
+    prefill = llama_pass(arch, P, P, lo)
+    step = llama_pass(arch, 1, t, lo)
+    tok = step.subs({t: P + Gn / 2, **subs})
+    rows_prefill = float(row_equivalents(prefill, lo).subs(subs))
+    rows_query = rows_prefill + _sum_over_positions(row_equivalents(step, lo).subs(subs), P + 1, P + Gn - 1)
+    macs_query = float(prefill.macs) + _sum_over_positions(step.macs, P + 1, P + Gn - 1)
+    flops_query = float(prefill.flops) + _sum_over_positions(step.flops, P + 1, P + Gn - 1)
+    pruned = layer_rows(arch, P, P, fit, lo)["row_equivalents"]
+
+    band = leave_out_bound()["bound"]
+    trend = error_trend_at(rows_query)
+    trend_rel = max(abs(trend["low"]), abs(trend["high"]))
+    se_rel = _rows_se(arch, query, fit, lo) / rows_query
+    K = int(chunk_logrows or chunk_optimum()["K_best"])
+    rows_low, rows_high = rows_interval(rows_query, band, trend_rel, se_rel, pruned)
+    rows_token = float(row_equivalents(tok, lo))
+    token_low, token_high = rows_interval(rows_token, band, trend_rel, se_rel, pruned / (P + Gn - 1))
+
+    def work(rows: float, agg: float) -> float:
+        return float(chunked_work(K, rows, agg, continuous=True).subs(PROVER_CONSTANTS))
+
+    agg = AGGREGATION_ROWS_PER_PROOF
+    w_point, w_low, w_high = work(rows_query, agg["point"]), work(rows_low, agg["low"]), work(rows_high, agg["high"])
+    tokens = P + Gn - 1
+    return FrontierWorkload(
+        arch_id=arch_id, params=arch.params, prompt_tokens=P, generated_tokens=Gn,
+        macs_per_token=float(tok.macs), flops_per_token=float(tok.flops),
+        rows_per_token=rows_token, rows_per_token_low=token_low, rows_per_token_high=token_high,
+        macs_per_query=macs_query, flops_per_query=flops_query,
+        rows_per_query=rows_query, rows_per_query_low=rows_low, rows_per_query_high=rows_high,
+        chunk_logrows=K, chunks_per_query=chunks_for_rows(rows_query, K),
+        chunks_per_query_low=chunks_for_rows(rows_low, K), chunks_per_query_high=chunks_for_rows(rows_high, K),
+        prover_work_per_query=w_point, prover_work_per_query_low=w_low, prover_work_per_query_high=w_high,
+        prover_work_per_token=w_point / tokens, prover_work_per_token_low=w_low / tokens,
+        prover_work_per_token_high=w_high / tokens,
+        work_ratio=w_point / flops_query, work_ratio_low=w_low / flops_query, work_ratio_high=w_high / flops_query,
+        chunk_memory_bytes=float(chunk_memory_bytes(K).subs(PROVER_CONSTANTS)),
+        prefill_rows_share=rows_prefill / rows_query,
+        rows_band_rel=band, rows_trend_rel=trend_rel, rows_se_rel=se_rel, rows_pruned_max=pruned,
+    )
+
+
+def frontier_table(**kw) -> pd.DataFrame:
+    """:func:`frontier_workload` of every architecture, one row each."""
+    return pd.DataFrame([vars(frontier_workload(a, **kw)) for a in list_architectures()])
+
+
+
+def rows_by_operation(arch_id: str, fit: Fit | None = None) -> pd.DataFrame:
+    """Where a Llama-3 model's rows go: for the prefill of the query's prompt and for one decoding
+    step at the query's mean cache length, the rows of each operation of one decoder layer
+    (:func:`~chasm.costmodel.llama.llama_layer_ops`) and its share of that layer's rows (%)."""
+    archs = load_architectures()
+    if arch_id not in archs:
+        raise KeyError(f"unknown architecture {arch_id!r}; known: {', '.join(archs)}")
+    arch, query = archs[arch_id], load_query()
+    subs = (fit or default_fit()).as_subs()
+    P, Gn = query["prompt_tokens"], query["generated_tokens"]
+    parts = {"prefill": (P, P), "decoding step": (1, P + Gn // 2)}
+    frames = []
+    for part, (tokens, cache) in parts.items():
+        rows = {name: float(row_equivalents(work, DEFAULT_LAYOUT).subs(subs))
+                for name, work in llama_layer_ops(arch, tokens, cache)}
+        layer = sum(rows.values())
+        frames.append(pd.DataFrame({"part": part, "operation": list(rows), "rows": list(rows.values()),
+                                    "share_pct": [100 * r / layer for r in rows.values()]}))
+    return pd.concat(frames, ignore_index=True)
