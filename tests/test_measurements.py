@@ -9,6 +9,9 @@ import pytest
 from chasm import data, measurements as M, paths
 from chasm.prove import PHASES
 
+#: The repository's own schemas, resolved before a test points CHASM_ROOT elsewhere.
+SCHEMAS = paths.measurements_dir()
+
 MACHINE = {"cpu_model": "test cpu", "cpu_count": 2, "ram_bytes": 2**34, "os": "Linux", "python_version": "3.11",
            "ezkl_version": "23.0.5", "torch_version": "2.13.0", "git_commit": "abc", "hardware_tag": "t",
            "sweep_profile": "full", "date_utc": "2026-01-01T00:00:00+00:00"}
@@ -70,3 +73,33 @@ def test_failed_runs_are_listed(synthetic_root):
 def test_phases_long_has_every_phase(synthetic_root):
     long = M.phases_long(M.load_proofs())
     assert set(long["phase"]) == set(PHASES) and len(long) == 2 * len(PHASES)
+
+
+def test_inference_timings_take_medians_and_compute_the_rate(synthetic_root):
+    target = synthetic_root / "data" / "measurements"
+    shutil.copy(SCHEMAS / "inference.schema.yaml", target)
+    config = '{"d_model": 8, "heads": 2, "layers": 1, "seq": 4}'
+    rows = [{"config_id": "t8", "family": "transformer", "config": config, "params": 1000, "tokens": 4,
+             "device": "cpu", "device_name": "test cpu", "dtype": "float32", "infer_s": s, "infer_reps": 50,
+             "torch_threads": 2, "repetition": r, **{k: v for k, v in MACHINE.items() if k != "sweep_profile"}}
+            for r, s in enumerate([2e-3, 1e-3, 4e-3])]
+    data.append_rows(target / "inference.csv", rows)
+    t = M.inference_timings()
+    assert len(t) == 1 and t.loc[0, "repetitions"] == 3
+    assert t.loc[0, "infer_s"] == pytest.approx(2e-3)
+    assert t.loc[0, "flops_per_s"] == pytest.approx(2 * 1000 * 4 / 2e-3)
+    assert t.loc[0, "s_per_token"] == pytest.approx(5e-4)
+
+
+def test_harness_overhead_is_the_difference_of_medians(synthetic_root):
+    target = synthetic_root / "data" / "measurements"
+    shutil.copy(SCHEMAS / "overhead.schema.yaml", target)
+    machine = {k: v for k, v in MACHINE.items() if k != "sweep_profile"}
+    rows = [{"config_id": "a", "family": "mlp", "config": '{"width": 8}', "logrows": 15, "arm": arm,
+             "wall_s": w, "repetition": r, "threads": 2, **machine}
+            for r, (h, b) in enumerate([(9.0, 6.0), (10.0, 7.0), (30.0, 6.5)])
+            for arm, w in (("harness", h), ("bare", b))]
+    data.append_rows(target / "overhead.csv", rows)
+    h = M.harness_overhead()
+    assert h.loc[0, "harness_s"] == 10.0 and h.loc[0, "bare_s"] == 6.5 and h.loc[0, "pairs"] == 3
+    assert h.loc[0, "extra_s"] == pytest.approx(3.5) and h.loc[0, "extra_pct"] == pytest.approx(100 * 3.5 / 6.5)

@@ -177,6 +177,30 @@ def harness_overhead() -> pd.DataFrame:
     return med.sort_values("logrows").reset_index(drop=True)
 
 
+def inference_timings() -> pd.DataFrame:
+    """Median forward-pass seconds per configuration and device from ``inference.csv``.
+
+    Reads ``data/measurements/inference.csv`` (written by ``python -m chasm
+    infer``; empty frame if absent). One row per ``hardware_tag``, device and
+    configuration: ``params``, ``tokens``, ``infer_s`` (median over repetitions
+    of each repetition's median pass, seconds), ``s_per_token``,
+    ``flops_per_s`` (2 x parameters x tokens over ``infer_s``: the dense
+    products' arithmetic rate, attention's own products not counted) and
+    ``repetitions``.
+    """
+    path = paths.data_dir() / "measurements" / "inference.csv"
+    if not path.exists():
+        return pd.DataFrame()
+    runs = data.load_table(path)
+    keys = ["hardware_tag", "device", "device_name", "config_id", "config", "params", "tokens"]
+    med = runs.groupby(keys, as_index=False).agg(infer_s=("infer_s", "median"),
+                                                 repetitions=("repetition", "size"))
+    med["s_per_token"] = med["infer_s"] / med["tokens"]
+    med["flops_per_s"] = 2 * med["params"] * med["tokens"] / med["infer_s"]
+    med["size_label"] = [_size_label(c) for c in med["config"]]
+    return med.sort_values(["device", "params"]).reset_index(drop=True)
+
+
 def unrun(profile: str = "full") -> pd.DataFrame:
     """Configurations a sweep profile schedules that have no row at all yet (any machine)."""
     from chasm import sweep
