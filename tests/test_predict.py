@@ -165,7 +165,8 @@ def test_arch_scales_and_widens_per_query_quantities(synthetic_root, costmodel_s
     status, out, _ = run(capsys, "--rows", "2^24", "--family", "transformer", "--extrapolate", "--json")
     per_chunk = json.loads(out)
     n, n_low, n_high = CHUNKS["chunks_per_query"], CHUNKS["chunks_per_query_low"], CHUNKS["chunks_per_query_high"]
-    for q in ("witness_s", "verify_s", "proof_bytes"):
+    assert "proof_bytes" not in per_query  # not carried to a frontier chunk (public I/O, not rows)
+    for q in ("witness_s", "verify_s"):
         got, chunk = per_query[q], per_chunk[q]
         assert got["point"] == pytest.approx(n * chunk["point"])
         assert got["low"] == pytest.approx(n_low * chunk["low"])
@@ -177,7 +178,7 @@ def test_arch_scales_and_widens_per_query_quantities(synthetic_root, costmodel_s
     assert prove["low"] == pytest.approx(EQUIVALENTS["_low"] * chunk["low"], rel=1e-9)
     assert prove["high"] == pytest.approx(EQUIVALENTS["_high"] * chunk["high"], rel=1e-9)
     assert prove["scope"] == predict.PER_QUERY_PROVE
-    for q in ("prove_s", "witness_s", "verify_s", "proof_bytes"):
+    for q in ("prove_s", "witness_s", "verify_s"):
         e = per_query[q]
         assert e["low"] < e["fit_low"] < e["point"] < e["fit_high"] < e["high"]
     for q in ("prove_peak_rss_bytes", "peak_rss_bytes", "setup_s", "pk_bytes"):

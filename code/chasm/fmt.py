@@ -46,7 +46,11 @@ def sci(x: float, digits: int = 3) -> str:
     if abs(x) >= 1e5:
         mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
         return f"{mantissa} × 10{superscript(int(exponent))}"
-    return f"{int(x):,}" if float(x).is_integer() else f"{x:.{digits}g}"
+    if float(x).is_integer():
+        return f"{int(x):,}"
+    if abs(x) >= 10 ** digits:  # e.g. 44716.8 -> '44,700' (``digits`` significant, no exponent)
+        return f"{round(x, digits - 1 - math.floor(math.log10(abs(x)))):,.0f}"
+    return f"{x:.{digits}g}"
 
 
 def interval(low, point, high) -> list[str]:

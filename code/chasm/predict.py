@@ -72,12 +72,18 @@ ARCH_SCOPE = {
     "prove_s": PER_QUERY_PROVE,
     "witness_s": PER_QUERY,
     "verify_s": PER_QUERY,
-    "proof_bytes": PER_QUERY,
     "setup_s": PER_CIRCUIT,
     "pk_bytes": PER_CIRCUIT,
     "prove_peak_rss_bytes": PER_CHUNK_PEAK,
     "setup_peak_rss_bytes": PER_CHUNK_PEAK,
     "peak_rss_bytes": PER_CHUNK_PEAK,
+}
+
+#: Quantities ``--arch`` does not carry to a frontier chunk, and why.
+ARCH_NOT_EXTRAPOLATED = {
+    "proof_bytes": ("proof size follows the circuit's public inputs and outputs (the transformers' grows "
+                    "with width x tokens at a fixed column count), not its rows; what a frontier chunk "
+                    "would make public is not measured, so a rows law cannot predict it"),
 }
 
 
@@ -183,6 +189,9 @@ def predictions(runs, family: str, logrows: int, *, workload: dict | None = None
     fits, skipped = fit.fit_family(runs, family)
     out = {}
     for q, qf in fits.items():
+        if workload is not None and q in ARCH_NOT_EXTRAPOLATED:
+            skipped[q] = ARCH_NOT_EXTRAPOLATED[q]
+            continue
         pred = fit.predict(qf.chosen, [2.0**logrows])
         point, low, high = (float(pred[k][0]) for k in ("point", "low", "high"))
         entry = {"unit": qf.unit, "law": qf.chosen.candidate.name, "rows": 2**logrows}
