@@ -380,3 +380,17 @@ def test_query_is_stated_once():
     q = cm.load_query()
     assert q["prompt_tokens"] > 0 and q["generated_tokens"] > 0
     assert len(data.load_table("query.csv")) == 1
+
+
+def test_error_table_reports_absolute_percent_errors_per_split_and_family():
+    result = pd.DataFrame({
+        "split": ["train", "test", "test", "test"], "family": ["mlp", "mlp", "mlp", "cnn"],
+        "circuit_id": ["a", "b", "c", "d"],
+        "rows_rel_err": [0.0, -0.02, 0.01, 0.005], "assignments_rel_err": [0.0, 0.001, -0.003, 0.0],
+    })
+    table = cm.error_table(result).set_index(["split", "family"])
+    assert table.loc[("test", "mlp"), "circuits"] == 2
+    assert table.loc[("test", "mlp"), "max_abs_rows_err_pct"] == pytest.approx(2.0)
+    assert table.loc[("test", "mlp"), "median_abs_rows_err_pct"] == pytest.approx(1.5)
+    assert table.loc[("test", "mlp"), "max_abs_assignments_err_pct"] == pytest.approx(0.3)
+    assert cm.heldout_summary(result)["rows_max"] == pytest.approx(0.02)

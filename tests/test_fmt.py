@@ -25,3 +25,8 @@ def test_seconds_and_powers():
     assert fmt.seconds(129.0) == "129 s" and fmt.seconds(0.0123) == "12.3 ms" and fmt.seconds(1.5e-5) == "15 µs"
     assert fmt.pow2(20) == "2²⁰"
     assert fmt.interval([1.0], [2.0], [3.0]) == ["2 (1 to 3)"]
+
+
+def test_nbytes_picks_the_largest_unit_that_keeps_the_value_at_least_one():
+    assert fmt.nbytes(17_800) == "17.4 KiB" and fmt.nbytes(132 * 2**20) == "132 MiB"
+    assert fmt.nbytes(1.06 * 2**40) == "1.06 TiB" and fmt.nbytes(512) == "512 B"

@@ -39,6 +39,14 @@ def gib(n_bytes: float) -> str:
     return f"{n_bytes / 2**30:.2f} GiB"
 
 
+def nbytes(n_bytes: float) -> str:
+    """A number of bytes in the largest binary unit that keeps it at least 1 (B, KiB ... TiB)."""
+    for name, size in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n_bytes >= size:
+            return f"{n_bytes / size:.3g} {name}"
+    return f"{n_bytes:.3g} B"
+
+
 def sci(x: float, digits: int = 3) -> str:
     """A number as mantissa × 10 to a power (plain below 100,000); '∞', '−∞' or 'n/a' if not finite."""
     if not math.isfinite(x):

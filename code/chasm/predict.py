@@ -59,6 +59,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from chasm import data, fit
+from chasm.fmt import nbytes
 
 DEFAULT_TABLE = "measurements/proofs.csv"
 ARCH_FAMILY = "transformer"
@@ -214,10 +215,7 @@ def predictions(runs, family: str, logrows: int, *, workload: dict | None = None
 def human(value: float, unit: str) -> str:
     """A readable value with its unit (bytes in KiB/MiB/GiB/TiB; long times also in hours or days)."""
     if unit == "bytes":
-        for name, size in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-            if value >= size:
-                return f"{value / size:.3g} {name}"
-        return f"{value:.3g} B"
+        return nbytes(value)
     if unit == "s":
         text = f"{value:.3g} s"
         if value >= 2 * 86400:

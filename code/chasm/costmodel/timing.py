@@ -49,6 +49,15 @@ def implied_field_mult_time(fit: Fit | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def implied_time_per_config(implied: pd.DataFrame) -> pd.DataFrame:
+    """Per configuration of :func:`implied_field_mult_time`: runs, contended runs and the median
+    CPU-nanoseconds per modelled field multiplication."""
+    return (implied.groupby(["family", "config_id", "logrows", "committed_polys"])
+            .agg(runs=("run_id", "size"), contended_runs=("contended", "sum"),
+                 median_cpu_ns_per_field_mult=("cpu_ns_per_field_mult", "median"))
+            .reset_index())
+
+
 def geometric_mean_interval(values: Iterable[float], groups: Iterable[str] | None = None) -> dict[str, float]:
     """Geometric mean with a 95% t-interval on the log scale; with ``groups``, each group (e.g.
     one configuration's repetitions) is first averaged in logs so that it counts once."""

@@ -110,6 +110,20 @@ def heldout_summary(result: pd.DataFrame) -> dict[str, float]:
             "assignments_median": float(assign.median()), "assignments_max": float(assign.max())}
 
 
+def error_table(result: pd.DataFrame) -> pd.DataFrame:
+    """Per split (train/test) and family of a :func:`validate` result: the number of circuits and
+    the median and largest absolute relative error of rows and of assignments, in percent."""
+    return (result.assign(abs_rows_err_pct=100 * result["rows_rel_err"].abs(),
+                          abs_assign_err_pct=100 * result["assignments_rel_err"].abs())
+            .groupby(["split", "family"])
+            .agg(circuits=("circuit_id", "size"),
+                 median_abs_rows_err_pct=("abs_rows_err_pct", "median"),
+                 max_abs_rows_err_pct=("abs_rows_err_pct", "max"),
+                 median_abs_assignments_err_pct=("abs_assign_err_pct", "median"),
+                 max_abs_assignments_err_pct=("abs_assign_err_pct", "max"))
+            .reset_index())
+
+
 # ----------------------------------------------------------- proving runs
 
 
