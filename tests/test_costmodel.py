@@ -103,6 +103,8 @@ SMALL_CIRCUITS = [
     layouts.Circuit("cnn", {"channels": 2, "depth": 2, "size": 4}),
     layouts.Circuit("transformer", {"d_model": 8, "heads": 2, "seq": 3, "layers": 1}),
     layouts.Circuit("transformer", {"d_model": 8, "heads": 2, "seq": 3, "layers": 1}, {"disable_freivalds": True}),
+    # a width that is not a power of two: LayerNorm's mean is a product, not a change of scale
+    layouts.Circuit("transformer", {"d_model": 20, "heads": 2, "seq": 3, "layers": 1}),
     layouts.Circuit("llama", {"d_model": 16, "heads": 4, "kv_heads": 2, "ffn": 32, "vocab": 8, "seq": 3, "layers": 1}),
     layouts.Circuit("llama", {"d_model": 16, "heads": 4, "kv_heads": 1, "ffn": 32, "vocab": 8, "seq": 1,
                               "cache": 4, "layers": 1}),
@@ -129,6 +131,11 @@ def test_rows_model_reproduces_ezkl(small_layouts):
             assert pred["num_rows"] == pytest.approx(record["num_rows"], rel=tolerance), circuit
             assert pred["einsum_cells"] == pytest.approx(record["total_einsum_col_size"], abs=1), circuit
     freivalds, base_ops = small_layouts[3], small_layouts[4]
+    # the mean-alignment term is what makes the width-20 transformer right (1e-3 above): without it
+    # the model would be off by the R cells per row and 1 + R per element it adds
+    width20 = SMALL_CIRCUITS[5]
+    assert cm.mean_alignment_cells(3, 20) == 3 * (cm.rescale_cells() - 20 * (1 + cm.rescale_cells()))
+    assert abs(cm.mean_alignment_cells(2 * 3, 20)) / small_layouts[5]["total_assignments"] > 0.05, width20
     assert freivalds["total_einsum_col_size"] > 0 and base_ops["total_einsum_col_size"] == 0
 
 

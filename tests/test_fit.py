@@ -268,6 +268,19 @@ def test_held_out_check_needs_three_training_sizes():
         fit.held_out_check(fewer, "cnn", "prove_s")
 
 
+def test_held_out_gaps_name_the_family_that_lacks_sizes():
+    from chasm import scaling
+
+    rng = np.random.default_rng(16)
+    frame = synthetic_frame(rng, families=(("mlp", range(12, 17)), ("transformer", range(12, 16))))
+    runs, _ = fit.prepare_runs(frame)
+    checks = scaling.held_out_runs(runs, quantities=("prove_s",))
+    assert set(checks["family"]) == {"mlp"}
+    gaps = scaling.held_out_gaps(runs, checks, quantities=("prove_s",))
+    assert any(g.startswith("transformer") and "(4 distinct sizes)" in g for g in gaps)
+    assert not any(g.startswith("mlp") for g in gaps)
+
+
 # --------------------------------------------------------------------------- which runs are fitted
 
 

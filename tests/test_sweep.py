@@ -38,14 +38,26 @@ profiles:
 """
 
 
+#: The fake circuits have this many rows per parameter (the TINY models land at 2^16 and 2^17 rows).
+ROWS_PER_PARAM = 1000
+
+
+def fake_rows(spec, scale):
+    """Stand-in for sweep.estimated_rows, consistent with fake_prove."""
+    return ROWS_PER_PARAM * sweep._param_count(spec)
+
+
 def fake_prove(model, x, *, settings, max_mem_bytes=None, timeout_s=None):
-    """A stand-in for chasm.prove.prove that returns a plausible ok record."""
+    """A stand-in for chasm.prove.prove that returns a plausible ok record (peak memory
+    1000 bytes per parameter)."""
     from chasm.models import parameter_count
 
     n = parameter_count(model)
+    rows = ROWS_PER_PARAM * n
     record = {"status": "ok", "params": n, "input_shape": str(list(x.shape)),
               "calibration_target": settings.calibration_target, "visibility": settings.visibility,
-              "logrows": 15, "num_rows": 100 * n, "total_assignments": 200 * n, "verified": True,
+              "logrows": sweep.padded_rows(rows).bit_length() - 1, "num_rows": rows,
+              "total_assignments": 2 * rows, "verified": True,
               "prove_threads": settings.threads, "infer_s": 1.0, "infer_reps": 1}
     for i, phase in enumerate(sweep.PHASES):
         record[f"{phase}_s"] = 0.01 * (i + 1)
@@ -120,8 +132,7 @@ def test_sweep_resumes_after_interruption(tmp_path, out, monkeypatch):
 def test_runs_predicted_not_to_fit_are_skipped_and_recorded(tmp_path, out, monkeypatch):
     runs = sweep.plan(sweep.load_profiles(write_profile(tmp_path, TINY))["tiny"], repeat=1)
     monkeypatch.setattr(sweep, "prove", fake_prove)
-    # the fake circuits have 100 rows per parameter; estimate rows the same way
-    monkeypatch.setattr(sweep, "estimated_rows", lambda spec, scale: 100 * sweep._param_count(spec))
+    monkeypatch.setattr(sweep, "estimated_rows", fake_rows)
     # the first (smaller) model peaks at 1000 bytes per parameter; allow just that
     small = sweep._param_count(runs[0].spec)
     sweep.run_sweep(runs, out=out, profile_name="tiny", max_mem_bytes=int(1000 * small * 1.3),
@@ -130,6 +141,36 @@ def test_runs_predicted_not_to_fit_are_skipped_and_recorded(tmp_path, out, monke
     assert table.loc[runs[0].run_id, "status"] == "ok"
     assert table.loc[runs[1].run_id, "status"] == "skipped_memory"
     assert "exceeds --max-mem" in table.loc[runs[1].run_id, "error"]
+
+
+def test_memory_prediction_follows_padded_rows(tmp_path, out, monkeypatch):
+    """Memory follows 2^logrows, not the rows a circuit fills: the second TINY model has 1.75x
+    the rows of the first but is padded to twice the length, so it is predicted at twice the
+    peak; a ceiling between 1.75x and 2x (times the margin) must skip it."""
+    runs = sweep.plan(sweep.load_profiles(write_profile(tmp_path, TINY))["tiny"], repeat=1)
+    monkeypatch.setattr(sweep, "prove", fake_prove)
+    monkeypatch.setattr(sweep, "estimated_rows", fake_rows)
+    small, large = (sweep._param_count(r.spec) for r in runs)
+    assert (sweep.padded_rows(fake_rows(runs[0].spec, 7)), sweep.padded_rows(fake_rows(runs[1].spec, 7))) \
+        == (2**16, 2**17)
+    assert large / small == pytest.approx(1.75)
+    ceiling = int(1000 * small * 1.9)  # above 1.75x the first peak, below the padded prediction 2x
+    counts = sweep.run_sweep(runs, out=out, profile_name="tiny", max_mem_bytes=ceiling, threads=1,
+                             progress=False, memory_margin=1.0)
+    assert counts == {"skipped_done": 0, "ok": 1, "skipped_memory": 1}
+    table = data.load_table(out).set_index("run_id")
+    assert "predicted peak memory" in table.loc[runs[1].run_id, "error"]
+
+
+def test_padded_rows_is_ezkls_logrows_rule():
+    assert sweep.padded_rows(198_737) == 2**18  # transformer d128 (proofs.csv, logrows 18)
+    assert sweep.padded_rows(266_442) == 2**19  # transformer d196 (logrows 19)
+    assert sweep.padded_rows(476) == 2**15  # below the range-check table: ezkl's floor 2^15
+
+
+def test_memory_margin_below_one_is_refused(capsys):
+    assert sweep.main(["--profile", "quick", "--memory-margin", "0.5", "--dry-run"]) == 2
+    assert "--memory-margin" in capsys.readouterr().err
 
 
 def test_run_killed_for_memory_stops_larger_runs_of_its_family(tmp_path, out, monkeypatch):
@@ -142,7 +183,7 @@ def test_run_killed_for_memory_stops_larger_runs_of_its_family(tmp_path, out, mo
         return rec
 
     monkeypatch.setattr(sweep, "prove", killed)
-    monkeypatch.setattr(sweep, "estimated_rows", lambda spec, scale: 100 * sweep._param_count(spec))
+    monkeypatch.setattr(sweep, "estimated_rows", fake_rows)
     counts = sweep.run_sweep(runs, out=out, profile_name="tiny", max_mem_bytes=2**40, threads=1,
                              progress=False)
     # the first run is killed; its repetition and both larger runs are skipped, not attempted
@@ -154,7 +195,7 @@ def test_run_killed_for_memory_stops_larger_runs_of_its_family(tmp_path, out, mo
 def test_retime_inference_rewrites_only_timings(tmp_path, out, monkeypatch):
     runs = sweep.plan(sweep.load_profiles(write_profile(tmp_path, TINY))["tiny"], repeat=1)
     monkeypatch.setattr(sweep, "prove", fake_prove)
-    monkeypatch.setattr(sweep, "estimated_rows", lambda spec, scale: 100 * sweep._param_count(spec))
+    monkeypatch.setattr(sweep, "estimated_rows", fake_rows)
     sweep.run_sweep(runs, out=out, profile_name="tiny", max_mem_bytes=2**40, threads=1, progress=False)
     before = data.load_table(out)
     tag = before["hardware_tag"].iloc[0]

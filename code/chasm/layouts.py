@@ -85,6 +85,10 @@ def plan(name: str = "default") -> list[Circuit]:
                 out.append(Circuit("op", {"op": op, "rows": rows, "d": width}))
         for rows, width in ((2, 4), (2, 8), (4, 16)):
             out.append(Circuit("op", {"op": op, "rows": rows, "d": width}, legs3))
+    # widths that are not powers of two: LayerNorm's mean is then a product, not a change of scale
+    # (chasm.costmodel.mean_alignment_cells)
+    for rows, width in ((2, 6), (2, 12), (2, 24), (2, 48), (4, 12), (4, 196)):
+        out.append(Circuit("op", {"op": "layernorm", "rows": rows, "d": width}))
     for width in (8, 16, 32, 64, 128):
         for n_layers in (1, 2, 3):
             out.append(Circuit("mlp", {"width": width, "depth": n_layers}))
@@ -107,6 +111,8 @@ def plan(name: str = "default") -> list[Circuit]:
             Circuit("transformer", {"d_model": 16, "heads": 2, "seq": 4, "layers": 1, "activation": "gelu"}),
             Circuit("transformer", {"d_model": 8, "heads": 2, "seq": 2, "layers": 1, "activation": "gelu"}),
             Circuit("transformer", {"d_model": 8, "heads": 2, "seq": 2, "layers": 1})]
+    for dm, heads in ((12, 2), (24, 2), (24, 3), (36, 2)):
+        out.append(Circuit("transformer", {"d_model": dm, "heads": heads, "seq": 4, "layers": 1}))
     out += _variants("transformer", {"d_model": 16, "heads": 2, "seq": 4, "layers": 1}, [{"disable_freivalds": True}])
     out += _variants("transformer", {"d_model": 8, "heads": 1, "seq": 4, "layers": 1}, [{"disable_freivalds": True}])
     out += _variants("transformer", {"d_model": 8, "heads": 2, "seq": 4, "layers": 1}, [legs3])

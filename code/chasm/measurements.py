@@ -91,6 +91,7 @@ class SweepSummary:
     params_max: int
     logrows_max: int
     largest: dict
+    hungriest: dict
     overhead_ratio_min: float
     overhead_ratio_median: float
     overhead_ratio_max: float
@@ -99,9 +100,13 @@ class SweepSummary:
 
 
 def summarise(frame: pd.DataFrame) -> SweepSummary:
-    """Headline facts of ok runs: sizes covered, the largest circuit, overhead ratios."""
+    """Headline facts of ok runs: sizes covered, the largest circuit (most rows), the one with the
+    highest peak memory (``hungriest``; medians over repetitions), overhead ratios."""
     med = per_config(frame, ["prove_s", "setup_s", "max_peak_rss_bytes", "overhead_ratio"])
     top = med.sort_values(["logrows", "num_rows"]).iloc[-1]
+    peak = med.sort_values("max_peak_rss_bytes").iloc[-1]
+    keys = ("family", "size_label", "params", "logrows", "num_rows", "prove_s", "setup_s",
+            "max_peak_rss_bytes", "repetitions")
     return SweepSummary(
         runs=len(frame),
         configs=len(med),
@@ -109,8 +114,8 @@ def summarise(frame: pd.DataFrame) -> SweepSummary:
         params_min=int(frame["params"].min()),
         params_max=int(frame["params"].max()),
         logrows_max=int(frame["logrows"].max()),
-        largest={k: top[k] for k in ("family", "size_label", "params", "logrows", "num_rows",
-                                     "prove_s", "setup_s", "max_peak_rss_bytes", "repetitions")},
+        largest={k: top[k] for k in keys},
+        hungriest={k: peak[k] for k in keys},
         overhead_ratio_min=float(med["overhead_ratio"].min()),
         overhead_ratio_median=float(med["overhead_ratio"].median()),
         overhead_ratio_max=float(med["overhead_ratio"].max()),

@@ -344,6 +344,23 @@ def held_out_runs(runs: pd.DataFrame, quantities=tuple(fit.QUANTITIES),
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
+def held_out_gaps(runs: pd.DataFrame, checks: pd.DataFrame, quantities=tuple(fit.QUANTITIES)) -> list[str]:
+    """One phrase per family with quantities :func:`held_out_runs` could not check, saying how many
+    distinct sizes each has (the check needs ``MIN_TRAIN_SIZES + HOLDOUT_SIZES``)."""
+    done = set(zip(checks["family"], checks["quantity"])) if len(checks) else set()
+    phrases = []
+    for family in fit.FAMILIES:
+        missing = [q for q in quantities if (family, q) not in done]
+        if not missing:
+            continue
+        counts = {q: len(set(fit.observations(runs, family, q)["logrows"])) for q in missing}
+        which = ("every quantity" if len(missing) == len(quantities)
+                 else ", ".join(fit.QUANTITY_LABELS[q] for q in missing))
+        phrases.append(f"{family}: {which} ({' or '.join(str(n) for n in sorted(set(counts.values())))} "
+                       "distinct sizes)")
+    return phrases
+
+
 def held_out_table(checks: pd.DataFrame) -> pd.DataFrame:
     """Per family and quantity: trained up to which size, the law, the error, the interval's width
     (high / low of the 95% prediction interval, as a factor) and the coverage."""

@@ -162,11 +162,34 @@ def softmax(r_, l_, lo: Layout = DEFAULT_LAYOUT) -> Work:
                 cells=_composite("softmax", r_, l_, lo) + _row_padding(r_, l_, 3, lo))
 
 
+def mean_alignment_cells(r_, l_, lo: Layout = DEFAULT_LAYOUT) -> sp.Expr:
+    """Cells of LayerNorm's mean ``sum / l`` and of subtracting it, beyond what the fitted
+    constants hold, for ``r`` rows of width ``l``.
+
+    The division is a multiplication by the constant ``1/l`` (:func:`const_mul_cells`): for a
+    power of two a change of scale (1 cell per row), otherwise a product and a rescaling
+    (``1 + R`` per row). After a change of scale the broadcast mean is at another scale than
+    ``x`` and ``x - mean`` rescales it, ``1 + R`` cells per *element*; after a product it is
+    not. So a width that is not a power of two costs ``R`` more per row and ``1 + R`` less per
+    element (checked exactly on widths 6 to 196, ``layouts.csv``). The fitted constants are
+    those of the power-of-two case, which this returns as 0; a symbolic ``l`` is taken to be a
+    power of two (as are the model widths of Llama 3)."""
+    length = sp.sympify(l_)
+    if not length.is_Integer or int(length) < 1:
+        return sp.Integer(0)
+    n = int(length)
+    if n & (n - 1) == 0:
+        return sp.Integer(0)
+    R = rescale_cells(lo)
+    return sp.sympify(r_) * ((const_mul_cells(1 / n, lo) - 1) - n * (1 + R))
+
+
 def layernorm(r_, l_, lo: Layout = DEFAULT_LAYOUT) -> Work:
     """LayerNorm over ``r`` rows of width ``l`` (mean, variance, rsqrt, affine).
-    Cells: fitted per element and per row."""
+    Cells: fitted per element and per row, plus :func:`mean_alignment_cells`."""
     return Work(macs=sp.sympify(r_) * l_, elementwise=4 * sp.sympify(r_) * l_, nonlin=r_,
-                rescales=3 * sp.sympify(r_) * l_, cells=_composite("layernorm", r_, l_, lo))
+                rescales=3 * sp.sympify(r_) * l_,
+                cells=_composite("layernorm", r_, l_, lo) + mean_alignment_cells(r_, l_, lo))
 
 
 def rmsnorm(r_, l_, lo: Layout = DEFAULT_LAYOUT) -> Work:
