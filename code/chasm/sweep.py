@@ -368,8 +368,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="memory ceiling, e.g. 20G (default: 85%% of physical memory)")
     parser.add_argument("--memory-margin", type=float, default=MEMORY_MARGIN, metavar="FACTOR",
                         help="skip a run whose predicted peak memory times FACTOR exceeds --max-mem "
-                             f"(default {MEMORY_MARGIN}; the prediction follows 2^logrows and was within "
-                             "3%% of the measured peak for circuits that fit)")
+                             f"(default {MEMORY_MARGIN}; the prediction is proportional to 2^logrows, "
+                             "from the family's earlier runs on this machine)")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="prover and torch threads")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                         help="device for the torch inference timing (proofs always run on the CPU)")
