@@ -175,13 +175,13 @@ def mean_alignment_cells(r_, l_, lo: Layout = DEFAULT_LAYOUT) -> sp.Expr:
     those of the power-of-two case, which this returns as 0; a symbolic ``l`` is taken to be a
     power of two (as are the model widths of Llama 3)."""
     length = sp.sympify(l_)
-    if not length.is_Integer or int(length) < 1:
+    if not length.is_Integer or int(length) < 2:
         return sp.Integer(0)
     n = int(length)
-    if n & (n - 1) == 0:
-        return sp.Integer(0)
-    R = rescale_cells(lo)
-    return sp.sympify(r_) * ((const_mul_cells(1 / n, lo) - 1) - n * (1 + R))
+    per_row = const_mul_cells(1 / n, lo)  # the mean: 1 for a change of scale, else 1 + R
+    per_element = 1 + rescale_cells(lo) if per_row == 1 else 0  # re-aligning the broadcast mean
+    baseline_row, baseline_element = 1, 1 + rescale_cells(lo)  # the power-of-two case the fit holds
+    return sp.sympify(r_) * ((per_row - baseline_row) + n * (per_element - baseline_element))
 
 
 def layernorm(r_, l_, lo: Layout = DEFAULT_LAYOUT) -> Work:
