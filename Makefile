@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.chasm-installed
 BUILD  := book/_build/html
 
-.PHONY: book test browser clean-book sweep-quick
+.PHONY: book test test-fast browser clean-book sweep-quick
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,7 +14,7 @@ $(STAMP): requirements.txt pyproject.toml
 	@touch $(STAMP)
 
 book: $(STAMP)
-	$(PY) -m chasm.buildbook --out book
+	$(PY) -m chasm.site.build --out book
 
 # Debian's chromium for the real-browser test; installed only when missing.
 browser:
@@ -24,6 +24,11 @@ browser:
 
 test: $(STAMP) browser
 	$(PY) -m pytest -q -rs tests
+
+# The inner loop: everything but the tests marked slow (real proofs, ezkl layouts, the book build,
+# the browser, the calibration study). `make test` still runs everything and is what CI runs.
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -rs -m "not slow" tests
 
 sweep-quick: $(STAMP)
 	$(PY) -m chasm sweep --profile quick

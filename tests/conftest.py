@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from chasm import buildbook, paths
+from chasm.core import paths
+from chasm.site import build as buildbook
 
 
 @pytest.fixture(scope="session")

@@ -14,12 +14,14 @@ from __future__ import annotations
 import importlib
 import sys
 
+__all__ = ["COMMANDS", "main"]
+
 COMMANDS = {
-    "sweep": ("chasm.sweep", "run proving experiments and record them"),
-    "predict": ("chasm.predict", "predict cost with 95% intervals from committed data"),
-    "layouts": ("chasm.layouts", "lay out circuits (no proofs) to validate the cost model"),
-    "infer": ("chasm.infer", "time torch inference (CPU or CUDA GPU) without proving"),
-    "overhead": ("chasm.overhead", "measure the harness's own overhead against bare ezkl calls"),
+    "sweep": ("chasm.experiments.sweep", "run proving experiments and record them"),
+    "predict": ("chasm.laws.predict", "predict cost with 95% intervals from committed data"),
+    "layouts": ("chasm.experiments.layouts", "lay out circuits (no proofs) to validate the cost model"),
+    "infer": ("chasm.experiments.inference", "time torch inference (CPU or CUDA GPU) without proving"),
+    "overhead": ("chasm.experiments.overhead", "measure the harness's own overhead against bare ezkl calls"),
 }
 
 

@@ -3,7 +3,7 @@
 Everything here is a sympy expression built from the shapes of a network and
 from ezkl's run arguments; numbers come only from the documented constants
 below (each with its source) and from the constants fitted to measured
-circuits in ``data/measurements/layouts.csv`` (:func:`fit_constants`).
+circuits in ``data/measurements/layouts.csv`` (:func:`estimate_constants`).
 
 Four layers, each a plain function of shapes:
 
@@ -19,7 +19,7 @@ Four layers, each a plain function of shapes:
    ``src/circuit/ops/chip/einsum/``, see :data:`SOURCES`); the few composite
    operations whose layout was not derived line by line (layer/RMS norm,
    softmax) have per-element and per-row constants fitted to measured circuits
-   (:mod:`~chasm.costmodel.fitting`, validated in :mod:`~chasm.costmodel.validation`).
+   (:mod:`~chasm.costmodel.constants`, validated in :mod:`~chasm.costmodel.validation`).
 3. **Prover work** for a circuit of ``2**k`` rows and ``n`` committed
    polynomials (:func:`prover_work`): Pippenger multi-scalar multiplications and
    radix-2 FFTs, in BN254 scalar-field multiplications.
@@ -31,12 +31,12 @@ Four layers, each a plain function of shapes:
 
 One job per module: :mod:`~chasm.costmodel.sources` (sourced constants),
 :mod:`~chasm.costmodel.symbols`, :mod:`~chasm.costmodel.layout` (primitive
-cells, einsum planner), :mod:`~chasm.costmodel.operations`,
+cells, einsum planner, ezkl's run arguments :class:`RunArgs`), :mod:`~chasm.costmodel.operations`,
 :mod:`~chasm.costmodel.llama`, :mod:`~chasm.costmodel.families`,
-:mod:`~chasm.costmodel.fitting`, :mod:`~chasm.costmodel.prover`,
+:mod:`~chasm.costmodel.constants` (the fitted constants and circuit sizes), :mod:`~chasm.costmodel.prover`,
 :mod:`~chasm.costmodel.validation`, :mod:`~chasm.costmodel.timing` (measured time per
-modelled field multiplication), :mod:`~chasm.costmodel.frontier`. Every
-public name of these modules is importable from ``chasm.costmodel``.
+modelled field multiplication), :mod:`~chasm.costmodel.frontier`. Import a name from the module
+that defines it; this package re-exports only its main entry points (``__all__``).
 
 Units: ``macs`` multiply-accumulates; ``cells`` ezkl linear coordinates (one per
 assignment position, i.e. one advice cell in each of ezkl's three base columns);
@@ -46,20 +46,19 @@ scalar-field multiplications ("field mults").
 
 from __future__ import annotations
 
-from chasm.costmodel.sources import *  # noqa: F401,F403
-from chasm.costmodel.symbols import *  # noqa: F401,F403
-from chasm.costmodel.layout import *  # noqa: F401,F403
-from chasm.costmodel.operations import *  # noqa: F401,F403
-from chasm.costmodel.llama import *  # noqa: F401,F403
-from chasm.costmodel.families import *  # noqa: F401,F403
-from chasm.costmodel.fitting import *  # noqa: F401,F403
-from chasm.costmodel.prover import *  # noqa: F401,F403
-from chasm.costmodel.validation import *  # noqa: F401,F403
-from chasm.costmodel.timing import *  # noqa: F401,F403
-from chasm.costmodel.frontier import *  # noqa: F401,F403
+from chasm.costmodel.constants import Constants, circuit_rows, circuit_size, default_constants, estimate_constants
+from chasm.costmodel.families import network_work
+from chasm.costmodel.frontier import FrontierWorkload, frontier_table, frontier_workload
+from chasm.costmodel.layout import DEFAULT_RUN_ARGS, RunArgs, Work
+from chasm.costmodel.llama import list_architectures, load_architectures, load_query
+from chasm.costmodel.prover import PROVER_CONSTANTS, prover_work
+
+__all__ = ["Constants", "circuit_rows", "circuit_size", "default_constants", "estimate_constants", "network_work",
+           "FrontierWorkload", "frontier_table", "frontier_workload", "DEFAULT_RUN_ARGS", "RunArgs", "Work",
+           "list_architectures", "load_architectures", "load_query", "PROVER_CONSTANTS", "prover_work", "main"]
 
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m chasm.costmodel``: print the frontier table (layouts: ``python -m chasm layouts``)."""
-    print(frontier_table().to_string(index=False))  # noqa: F405
+    print(frontier_table().to_string(index=False))
     return 0

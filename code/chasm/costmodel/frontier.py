@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import sympy as sp
 
-from chasm.costmodel.fitting import Fit, default_fit
-from chasm.costmodel.layout import DEFAULT_LAYOUT, Layout, Work, total
+from chasm.costmodel.constants import Constants, default_constants
+from chasm.costmodel.layout import DEFAULT_RUN_ARGS, RunArgs, Work, total
 from chasm.costmodel.llama import (
     Architecture, llama_layer_ops, llama_pass, list_architectures, load_architectures, load_query,
 )
@@ -26,14 +26,17 @@ from chasm.costmodel.sources import AGGREGATION_ROWS_PER_PROOF, BASE_ADVICE_VARS
 from chasm.costmodel.symbols import t
 from chasm.costmodel.validation import BAND_COVERAGE, conformal_quantile, error_trend_at, leave_out_errors
 
+__all__ = ["Z95", "row_equivalents", "FrontierWorkload", "layer_rows", "rows_interval", "leave_out_bound",
+           "frontier_workload", "frontier_table", "rows_by_operation"]
+
 #: Two-sided 95% normal quantile (for the fitted constants' standard error).
 Z95 = NormalDist().inv_cdf((1 + BAND_COVERAGE) / 2)
 
 
-def row_equivalents(work: Work, lo: Layout = DEFAULT_LAYOUT) -> sp.Expr:
+def row_equivalents(work: Work, ra: RunArgs = DEFAULT_RUN_ARGS) -> sp.Expr:
     """Rows of the base region the work fills, counting einsum cells twice (the einsum region has
     six advice VarTensors against the base region's three)."""
-    return (work.cells + sp.Rational(EINSUM_ADVICE_VARS, BASE_ADVICE_VARS) * work.einsum_cells) / lo.inner_cols
+    return (work.cells + sp.Rational(EINSUM_ADVICE_VARS, BASE_ADVICE_VARS) * work.einsum_cells) / ra.inner_cols
 
 
 def _sum_over_positions(expr: sp.Expr, first: int, last: int) -> float:
@@ -99,30 +102,30 @@ class FrontierWorkload:
     rows_pruned_max: float
 
 
-def layer_rows(arch: Architecture, tokens, cache, fit: Fit | None = None,
-               lo: Layout = DEFAULT_LAYOUT) -> dict[str, float]:
+def layer_rows(arch: Architecture, tokens, cache, constants: Constants | None = None,
+               ra: RunArgs = DEFAULT_RUN_ARGS) -> dict[str, float]:
     """Rows of one decoder layer (:func:`~chasm.costmodel.llama.llama_layer_ops`): ``base_rows``
     (base-region cells over the inner columns, as ezkl's ``num_rows``) and ``row_equivalents``
     (:func:`row_equivalents`)."""
-    layer = total(work for _, work in llama_layer_ops(arch, tokens, cache, lo)).subs((fit or default_fit()).as_subs())
-    return {"base_rows": float(layer.cells) / lo.inner_cols, "row_equivalents": float(row_equivalents(layer, lo))}
+    layer = total(work for _, work in llama_layer_ops(arch, tokens, cache, ra)).subs((constants or default_constants()).as_subs())
+    return {"base_rows": float(layer.cells) / ra.inner_cols, "row_equivalents": float(row_equivalents(layer, ra))}
 
 
-def _rows_se(arch: Architecture, query: dict, fit: Fit, lo: Layout) -> float:
+def _rows_se(arch: Architecture, query: dict, constants: Constants, ra: RunArgs) -> float:
     """Standard error of a query's rows from the covariance of the fitted constants (delta method:
     the gradient of prefill plus every decoding step in the constants, at the fitted values)."""
     P, Gn = query["prompt_tokens"], query["generated_tokens"]
-    values = fit.as_subs()
-    prefill = row_equivalents(llama_pass(arch, P, P, lo), lo)
-    step = row_equivalents(llama_pass(arch, 1, t, lo), lo)
+    values = constants.as_subs()
+    prefill = row_equivalents(llama_pass(arch, P, P, ra), ra)
+    step = row_equivalents(llama_pass(arch, 1, t, ra), ra)
     grad = []
-    for name in fit.names:
+    for name in constants.names:
         sym = FITTED[name]
         d_prefill = float(sp.diff(prefill, sym).subs(values))
         d_step = sp.diff(step, sym).subs(values)
         grad.append(d_prefill + _sum_over_positions(d_step, P + 1, P + Gn - 1))
     grad = np.array(grad)
-    return float(math.sqrt(max(grad @ np.nan_to_num(fit.cov) @ grad, 0.0)))
+    return float(math.sqrt(max(grad @ np.nan_to_num(constants.cov) @ grad, 0.0)))
 
 
 def rows_interval(rows: float, band_rel: float, trend_rel: float, se_rel: float,
@@ -145,36 +148,36 @@ def rows_interval(rows: float, band_rel: float, trend_rel: float, se_rel: float,
 
 def leave_out_bound() -> dict[str, float]:
     """:func:`~chasm.costmodel.validation.conformal_quantile` of the absolute relative row errors of
-    every circuit a fit did not see (:func:`~chasm.costmodel.validation.leave_out_errors`)."""
+    every circuit the constants were not estimated on (:func:`~chasm.costmodel.validation.leave_out_errors`)."""
     return conformal_quantile(leave_out_errors()["rows_rel_err"].abs(), BAND_COVERAGE)
 
 
-def frontier_workload(arch_id: str, *, chunk_logrows: int | None = None, fit: Fit | None = None) -> FrontierWorkload:
+def frontier_workload(arch_id: str, *, chunk_logrows: int | None = None, constants: Constants | None = None) -> FrontierWorkload:
     """Per-token and per-query work of Llama-3 ``arch_id`` (see :func:`list_architectures`) on the
     query of ``data/query.csv``, at ezkl's default layout, with the intervals of :func:`rows_interval`."""
     archs = load_architectures()
     if arch_id not in archs:
         raise KeyError(f"unknown architecture {arch_id!r}; known: {', '.join(archs)}")
-    arch, query, lo = archs[arch_id], load_query(), DEFAULT_LAYOUT
-    fit = fit or default_fit()
-    subs = fit.as_subs()
+    arch, query, ra = archs[arch_id], load_query(), DEFAULT_RUN_ARGS
+    constants = constants or default_constants()
+    subs = constants.as_subs()
     P, Gn = query["prompt_tokens"], query["generated_tokens"]
-    prefill = llama_pass(arch, P, P, lo)
-    step = llama_pass(arch, 1, t, lo)
+    prefill = llama_pass(arch, P, P, ra)
+    step = llama_pass(arch, 1, t, ra)
     tok = step.subs({t: P + Gn / 2, **subs})
-    rows_prefill = float(row_equivalents(prefill, lo).subs(subs))
-    rows_query = rows_prefill + _sum_over_positions(row_equivalents(step, lo).subs(subs), P + 1, P + Gn - 1)
+    rows_prefill = float(row_equivalents(prefill, ra).subs(subs))
+    rows_query = rows_prefill + _sum_over_positions(row_equivalents(step, ra).subs(subs), P + 1, P + Gn - 1)
     macs_query = float(prefill.macs) + _sum_over_positions(step.macs, P + 1, P + Gn - 1)
     flops_query = float(prefill.flops) + _sum_over_positions(step.flops, P + 1, P + Gn - 1)
-    pruned = layer_rows(arch, P, P, fit, lo)["row_equivalents"]
+    pruned = layer_rows(arch, P, P, constants, ra)["row_equivalents"]
 
     band = leave_out_bound()["bound"]
     trend = error_trend_at(rows_query)
     trend_rel = max(abs(trend["low"]), abs(trend["high"]))
-    se_rel = _rows_se(arch, query, fit, lo) / rows_query
+    se_rel = _rows_se(arch, query, constants, ra) / rows_query
     K = int(chunk_logrows or chunk_optimum()["K_best"])
     rows_low, rows_high = rows_interval(rows_query, band, trend_rel, se_rel, pruned)
-    rows_token = float(row_equivalents(tok, lo))
+    rows_token = float(row_equivalents(tok, ra))
     token_low, token_high = rows_interval(rows_token, band, trend_rel, se_rel, pruned / (P + Gn - 1))
 
     def work(rows: float, agg: float) -> float:
@@ -207,7 +210,7 @@ def frontier_table(**kw) -> pd.DataFrame:
 
 
 
-def rows_by_operation(arch_id: str, fit: Fit | None = None) -> pd.DataFrame:
+def rows_by_operation(arch_id: str, constants: Constants | None = None) -> pd.DataFrame:
     """Where a Llama-3 model's rows go: for the prefill of the query's prompt and for one decoding
     step at the query's mean cache length, the rows of each operation of one decoder layer
     (:func:`~chasm.costmodel.llama.llama_layer_ops`) and its share of that layer's rows (%)."""
@@ -215,12 +218,12 @@ def rows_by_operation(arch_id: str, fit: Fit | None = None) -> pd.DataFrame:
     if arch_id not in archs:
         raise KeyError(f"unknown architecture {arch_id!r}; known: {', '.join(archs)}")
     arch, query = archs[arch_id], load_query()
-    subs = (fit or default_fit()).as_subs()
+    subs = (constants or default_constants()).as_subs()
     P, Gn = query["prompt_tokens"], query["generated_tokens"]
     parts = {"prefill": (P, P), "decoding step": (1, P + Gn // 2)}
     frames = []
     for part, (tokens, cache) in parts.items():
-        rows = {name: float(row_equivalents(work, DEFAULT_LAYOUT).subs(subs))
+        rows = {name: float(row_equivalents(work, DEFAULT_RUN_ARGS).subs(subs))
                 for name, work in llama_layer_ops(arch, tokens, cache)}
         layer = sum(rows.values())
         frames.append(pd.DataFrame({"part": part, "operation": list(rows), "rows": list(rows.values()),

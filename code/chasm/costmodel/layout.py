@@ -1,7 +1,7 @@
 """ezkl's PLONKish layout of primitive operations, read from its source (``SOURCES['layouts']``).
 
 :class:`Work` carries an operation's inference work and its ezkl cells;
-:class:`Layout` the run arguments that change the layout. The primitive cell
+:class:`RunArgs` the run arguments that change the layout. The primitive cell
 counts (decomposition, rescaling, ReLU, input, output, slices) and the port of
 ezkl's einsum reduction planner (the Freivalds argument) are derived line by
 line from the files in :data:`chasm.costmodel.sources.SOURCES`.
@@ -15,8 +15,13 @@ from typing import Iterable, Mapping
 
 import sympy as sp
 
-from chasm.costmodel.sources import DEFAULT_DECOMP_BASE, DEFAULT_DECOMP_LEGS, DEFAULT_INNER_COLS
+from chasm.core.ezkl_rules import DEFAULT_DECOMP_BASE, DEFAULT_DECOMP_LEGS, DEFAULT_INNER_COLS
 from chasm.costmodel.symbols import SHAPE_SYMBOLS, B, c, lam, pad
+
+__all__ = ["Work", "cells_per_mac_limit", "total", "RunArgs", "DEFAULT_RUN_ARGS", "decompose_cells",
+           "equals_zero_cells", "rescale_cells", "relu_cells", "lookup_cells", "input_cells", "output_cells",
+           "const_mul_cells", "rotate_half_cells", "is_one", "uses_freivalds", "freivalds_reduction_cells",
+           "base_einsum_cells"]
 
 
 _WORK_FIELDS = ("macs", "elementwise", "nonlin", "rescales", "cells", "einsum_cells")
@@ -92,7 +97,7 @@ def total(works: Iterable[Work]) -> Work:
 
 
 @dataclass(frozen=True)
-class Layout:
+class RunArgs:
     """ezkl run arguments that change the layout (defaults: ezkl's, ``SOURCES['run_args']``).
 
     ``inner_cols`` (``num_inner_cols``), ``legs`` (``decomp_legs``), ``base``
@@ -109,14 +114,14 @@ class Layout:
     output_public: bool = True
 
     @classmethod
-    def symbolic(cls, **kw) -> "Layout":
+    def symbolic(cls, **kw) -> "RunArgs":
         """The layout with symbols ``c``, ``lambda``, ``B`` for any field not given in ``kw``."""
         return cls(**{"inner_cols": c, "legs": lam, "base": B, **kw})
 
     @classmethod
     def from_run_args(cls, *, num_inner_cols=DEFAULT_INNER_COLS, decomp_legs=DEFAULT_DECOMP_LEGS,
                       decomp_base=DEFAULT_DECOMP_BASE, disable_freivalds=False, output_visibility="public",
-                      param_visibility="fixed", **_ignored) -> "Layout":
+                      param_visibility="fixed", **_ignored) -> "RunArgs":
         """From ezkl run-argument names (as in ``PyRunArgs`` / settings JSON)."""
         if param_visibility != "fixed":
             raise ValueError(f"the layout model covers param_visibility='fixed' only, not {param_visibility!r}")
@@ -126,18 +131,18 @@ class Layout:
                    output_visibility == "public")
 
 
-DEFAULT_LAYOUT = Layout()
+DEFAULT_RUN_ARGS = RunArgs()
 
 # ------------------------------------------- primitive layout costs (source)
 # Each returns cells (linear coordinates) for ONE element, derived from
 # SOURCES['layouts']; comments name the ezkl function and its increments.
 
 
-def decompose_cells(lo: Layout = DEFAULT_LAYOUT) -> sp.Expr:
+def decompose_cells(ra: RunArgs = DEFAULT_RUN_ARGS) -> sp.Expr:
     """``decompose``: digits+sign (λ+1), sign range check (1), digit range checks (λ),
     base-power dot of the λ digits (pad_c(λ)), sign product (1), equality (1)."""
-    legs = sp.sympify(lo.legs)
-    return (legs + 1) + 1 + legs + pad(legs, lo.inner_cols) + 1 + 1
+    legs = sp.sympify(ra.legs)
+    return (legs + 1) + 1 + legs + pad(legs, ra.inner_cols) + 1 + 1
 
 
 def equals_zero_cells() -> sp.Expr:
@@ -145,20 +150,20 @@ def equals_zero_cells() -> sp.Expr:
     return sp.Integer(4)
 
 
-def rescale_cells(lo: Layout = DEFAULT_LAYOUT) -> sp.Expr:
+def rescale_cells(ra: RunArgs = DEFAULT_RUN_ARGS) -> sp.Expr:
     """``div`` by a power of two (rescaling): decompose the quotient (D), quotient*divisor (1),
     ``diff_less_than`` = ``l1_distance`` [sub (1) + ``abs`` = sign (D) + mult (1)] +
     ``less`` = ``greater`` [sub (1) + sign with zero check (D + equals_zero + mult + equality)
     + ``equals`` (sub 1 + equals_zero)] + equality (1)."""
-    D = decompose_cells(lo)
+    D = decompose_cells(ra)
     l1 = 1 + (D + 1)
     greater = 1 + (D + equals_zero_cells() + 1 + 1) + (1 + equals_zero_cells())
     return D + 1 + l1 + greater + 1
 
 
-def relu_cells(lo: Layout = DEFAULT_LAYOUT) -> sp.Expr:
+def relu_cells(ra: RunArgs = DEFAULT_RUN_ARGS) -> sp.Expr:
     """``leaky_relu`` with slope 0: sign (D), ``equals`` (sub 1 + equals_zero), mask product (1)."""
-    return decompose_cells(lo) + 1 + equals_zero_cells() + 1
+    return decompose_cells(ra) + 1 + equals_zero_cells() + 1
 
 
 def lookup_cells() -> sp.Expr:
@@ -166,19 +171,19 @@ def lookup_cells() -> sp.Expr:
     return sp.Integer(1)
 
 
-def input_cells(lo: Layout = DEFAULT_LAYOUT) -> sp.Expr:
+def input_cells(ra: RunArgs = DEFAULT_RUN_ARGS) -> sp.Expr:
     """A model input element is range-checked by one decomposition (private or public input)."""
-    return decompose_cells(lo)
+    return decompose_cells(ra)
 
 
-def output_cells(lo: Layout = DEFAULT_LAYOUT) -> sp.Expr:
+def output_cells(ra: RunArgs = DEFAULT_RUN_ARGS) -> sp.Expr:
     """``output`` for a public output: decompose the output and the instance (2 D), equality (1)."""
-    if not lo.output_public:
+    if not ra.output_public:
         return sp.Integer(0)
-    return 2 * decompose_cells(lo) + 1
+    return 2 * decompose_cells(ra) + 1
 
 
-def const_mul_cells(value: float, lo: Layout = DEFAULT_LAYOUT, *, then_added: bool = False) -> sp.Expr:
+def const_mul_cells(value: float, ra: RunArgs = DEFAULT_RUN_ARGS, *, then_added: bool = False) -> sp.Expr:
     """Multiplication by a constant: free for 1, one coordinate for 2**-j (j >= 1, a change of
     scale), otherwise a product and a rescaling. ``then_added``: the result is next added to a
     tensor at the original scale (the causal mask after the attention scale), which forces a
@@ -189,7 +194,7 @@ def const_mul_cells(value: float, lo: Layout = DEFAULT_LAYOUT, *, then_added: bo
     exponent = -math.log2(value) if value > 0 else 0.0
     if value > 0 and exponent >= 1 and float(exponent).is_integer() and not then_added:
         return sp.Integer(1)
-    return 1 + rescale_cells(lo)
+    return 1 + rescale_cells(ra)
 
 
 def rotate_half_cells() -> sp.Expr:
@@ -203,7 +208,7 @@ def rotate_half_cells() -> sp.Expr:
 # ------------------------------------------- einsum: port of ezkl's planner
 
 
-def _is_one(x) -> bool:
+def is_one(x) -> bool:
     x = sp.sympify(x)
     return bool(x.is_number and x == 1)
 
@@ -218,8 +223,8 @@ def _prod(values) -> sp.Expr:
 def _sanitise(equation: str, dims: Mapping[str, object]) -> tuple[list[str], str]:
     """Drop axes of size 1, as ``analyze_single_equation`` does."""
     inputs, output = equation.split("->")
-    ins = ["".join(ch for ch in s if not _is_one(dims[ch])) for s in inputs.split(",")]
-    out = "".join(ch for ch in output if ch in dims and not _is_one(dims[ch]))
+    ins = ["".join(ch for ch in s if not is_one(dims[ch])) for s in inputs.split(",")]
+    out = "".join(ch for ch in output if ch in dims and not is_one(dims[ch]))
     return ins, out
 
 
@@ -234,7 +239,7 @@ def uses_freivalds(equation: str, dims: Mapping[str, object]) -> bool:
                 common.append(ch)
             else:
                 seen.add(ch)
-    non_common = [ch for ch in dims if ch not in common and not _is_one(dims[ch])]
+    non_common = [ch for ch in dims if ch not in common and not is_one(dims[ch])]
     return bool(out) and bool(common) and len(non_common) > 1
 
 
@@ -270,13 +275,13 @@ def _input_reductions(ins: list[str], out: str) -> list[tuple[str, str | None, i
     return plan
 
 
-def freivalds_reduction_cells(equation: str, dims: Mapping[str, object], lo: Layout = DEFAULT_LAYOUT) -> sp.Expr:
+def freivalds_reduction_cells(equation: str, dims: Mapping[str, object], ra: RunArgs = DEFAULT_RUN_ARGS) -> sp.Expr:
     """Cells of one einsum under the Freivalds argument: random linear combinations of the output
     over each output axis, plus the reductions of the inputs (port of ``analyze_single_equation``
     and ``input_reductions``); each reduction is a set of dot products padded to whole rows of
     ``c`` inner columns (pairwise products are not padded)."""
     ins, out = _sanitise(equation, dims)
-    cols = lo.inner_cols
+    cols = ra.inner_cols
     rev = [sp.sympify(dims[ch]) for ch in out][::-1]
     output_len = sum((_prod(rev[i + 1:]) * pad(rev[i], cols) for i in range(len(rev))), sp.Integer(0))
     input_len = sp.Integer(0)
@@ -288,10 +293,10 @@ def freivalds_reduction_cells(equation: str, dims: Mapping[str, object], lo: Lay
     return output_len + input_len
 
 
-def base_einsum_cells(equation: str, dims: Mapping[str, object], lo: Layout = DEFAULT_LAYOUT) -> sp.Expr:
+def base_einsum_cells(equation: str, dims: Mapping[str, object], ra: RunArgs = DEFAULT_RUN_ARGS) -> sp.Expr:
     """An einsum laid out with base operations: one ``dot`` (padded to whole rows) per output element."""
     ins, out = _sanitise(equation, dims)
     contracted = sorted({ch for s in ins for ch in s} - set(out))
     n_out = _prod(dims[ch] for ch in out)
-    return n_out * pad(_prod(dims[ch] for ch in contracted), lo.inner_cols)
+    return n_out * pad(_prod(dims[ch] for ch in contracted), ra.inner_cols)
 

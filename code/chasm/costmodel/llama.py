@@ -5,7 +5,7 @@ A pass processes ``tokens`` new tokens against a key/value cache; the prefill
 of a prompt has ``cache = tokens``, one decoding step ``tokens = 1``. The layout
 follows Meta's reference implementation (``SOURCES['llama']``) and is checked
 against miniature Llamas laid out by ezkl (family ``llama`` of
-``data/measurements/layouts.csv``, :mod:`chasm.layout_circuits`).
+``data/measurements/layouts.csv``, :mod:`chasm.experiments.modules`).
 """
 
 from __future__ import annotations
@@ -15,11 +15,16 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from chasm.costmodel.layout import DEFAULT_LAYOUT, Layout, Work, _is_one, total
+from chasm.core import data
+from chasm.core.constants import ARCHITECTURES, QUERY
+from chasm.costmodel.layout import DEFAULT_RUN_ARGS, RunArgs, Work, is_one, total
 from chasm.costmodel.operations import (
     dense, eltwise_add, eltwise_mul, kv_repeat, matmul, model_input, model_output, rmsnorm, rope, scale, silu,
     softmax,
 )
+
+__all__ = ["Op", "llama_ffn_width", "Architecture", "load_architectures", "list_architectures", "load_query",
+           "llama_layer_ops", "llama_pass_ops", "llama_pass", "circuit_architecture", "llama_circuit_ops"]
 
 Op = tuple[str, Work]
 
@@ -60,9 +65,7 @@ class Architecture:
 
 def load_architectures() -> dict[str, Architecture]:
     """``data/architectures.csv`` as :class:`Architecture` objects keyed by ``arch_id``."""
-    from chasm import data
-
-    frame = data.load_table("architectures.csv")
+    frame = data.load_table(ARCHITECTURES)
     out = {}
     for row in frame.to_dict("records"):
         out[row["arch_id"]] = Architecture(row["arch_id"], int(row["n_layers"]), int(row["d_model"]),
@@ -78,16 +81,14 @@ def list_architectures() -> list[str]:
 
 def load_query() -> dict[str, int]:
     """The query shape used everywhere (``data/query.csv``): prompt and generated tokens."""
-    from chasm import data
-
-    frame = data.load_table("query.csv")
+    frame = data.load_table(QUERY)
     if len(frame) != 1:
         raise ValueError(f"data/query.csv must hold exactly one query shape, found {len(frame)} rows")
     row = frame.iloc[0]
     return {"prompt_tokens": int(row["prompt_tokens"]), "generated_tokens": int(row["generated_tokens"])}
 
 
-def llama_layer_ops(arch: Architecture, tokens, cache, lo: Layout = DEFAULT_LAYOUT) -> list[Op]:
+def llama_layer_ops(arch: Architecture, tokens, cache, ra: RunArgs = DEFAULT_RUN_ARGS) -> list[Op]:
     """One Llama decoder layer processing ``tokens`` new tokens against a key/value cache of
     ``cache`` positions, the new ones included (``cache = tokens`` for the prefill of a prompt,
     ``tokens = 1`` and the current position for one decoding step). Attention over the whole
@@ -95,58 +96,58 @@ def llama_layer_ops(arch: Architecture, tokens, cache, lo: Layout = DEFAULT_LAYO
     earlier enter the circuit as inputs (keys and values of ``kv_heads`` heads), range-checked
     like any private input."""
     d_, hq, hkv, dh, ff = arch.d_model, arch.n_heads, arch.n_kv_heads, arch.head_dim, arch.ffn_width
-    masked = not _is_one(tokens)
+    masked = not is_one(tokens)
     ops: list[Op] = []
     cached = sp.simplify(sp.sympify(cache) - tokens)
     if cached != 0:
-        ops.append(("kv_cache_input", model_input(2 * cached * hkv * dh, lo)))
+        ops.append(("kv_cache_input", model_input(2 * cached * hkv * dh, ra)))
     ops += [
-        ("attention_norm", rmsnorm(tokens, d_, lo)),
-        ("wq", dense(tokens, d_, hq * dh, bias=False, lo=lo)),
-        ("wk_wv", dense(tokens, d_, hkv * dh, bias=False, lo=lo) * 2),
-        ("rope", rope(sp.sympify(tokens) * (hq + hkv) * dh, lo)),
+        ("attention_norm", rmsnorm(tokens, d_, ra)),
+        ("wq", dense(tokens, d_, hq * dh, bias=False, ra=ra)),
+        ("wk_wv", dense(tokens, d_, hkv * dh, bias=False, ra=ra) * 2),
+        ("rope", rope(sp.sympify(tokens) * (hq + hkv) * dh, ra)),
     ]
     if hq != hkv:
         ops.append(("kv_repeat", kv_repeat(hq, cache, dh)))
     ops += [
-        ("scores", matmul(hq, tokens, dh, cache, equation="mbk,nbk->bmn", lo=lo)),
-        ("scale", scale(hq * sp.sympify(tokens) * cache, 1 / math.sqrt(dh), lo, then_added=masked)),
+        ("scores", matmul(hq, tokens, dh, cache, equation="mbk,nbk->bmn", ra=ra)),
+        ("scale", scale(hq * sp.sympify(tokens) * cache, 1 / math.sqrt(dh), ra, then_added=masked)),
     ]
     if masked:
         ops.append(("causal_mask", eltwise_add(hq * sp.sympify(tokens) * cache)))
     ops += [
-        ("softmax", softmax(hq * sp.sympify(tokens), cache, lo)),
-        ("attend", matmul(hq, tokens, cache, dh, equation="bmk,kbn->mbn", lo=lo)),
-        ("wo", dense(tokens, hq * dh, d_, bias=False, lo=lo)),
+        ("softmax", softmax(hq * sp.sympify(tokens), cache, ra)),
+        ("attend", matmul(hq, tokens, cache, dh, equation="bmk,kbn->mbn", ra=ra)),
+        ("wo", dense(tokens, hq * dh, d_, bias=False, ra=ra)),
         ("residual1", eltwise_add(sp.sympify(tokens) * d_)),
-        ("ffn_norm", rmsnorm(tokens, d_, lo)),
-        ("w1_w3", dense(tokens, d_, ff, bias=False, lo=lo) * 2),
-        ("silu", silu(sp.sympify(tokens) * ff, lo)),
-        ("gate", eltwise_mul(sp.sympify(tokens) * ff, lo)),
-        ("w2", dense(tokens, ff, d_, bias=False, lo=lo)),
+        ("ffn_norm", rmsnorm(tokens, d_, ra)),
+        ("w1_w3", dense(tokens, d_, ff, bias=False, ra=ra) * 2),
+        ("silu", silu(sp.sympify(tokens) * ff, ra)),
+        ("gate", eltwise_mul(sp.sympify(tokens) * ff, ra)),
+        ("w2", dense(tokens, ff, d_, bias=False, ra=ra)),
         ("residual2", eltwise_add(sp.sympify(tokens) * d_)),
     ]
     return ops
 
 
-def llama_pass_ops(arch: Architecture, tokens, cache, lo: Layout = DEFAULT_LAYOUT,
+def llama_pass_ops(arch: Architecture, tokens, cache, ra: RunArgs = DEFAULT_RUN_ARGS,
                    logits_tokens=1) -> list[Op]:
     """One forward pass by part: the token embeddings as a private input (range-checked),
     ``n_layers`` decoder layers (:func:`llama_layer_ops`), the final norm and output head for the
     last ``logits_tokens`` tokens (1: the next token only), and the public logits."""
-    layer = total(work for _, work in llama_layer_ops(arch, tokens, cache, lo))
+    layer = total(work for _, work in llama_layer_ops(arch, tokens, cache, ra))
     return [
-        ("embeddings_input", model_input(sp.sympify(tokens) * arch.d_model, lo)),
+        ("embeddings_input", model_input(sp.sympify(tokens) * arch.d_model, ra)),
         ("layers", layer * arch.n_layers),
-        ("final_norm", rmsnorm(logits_tokens, arch.d_model, lo)),
-        ("output_head", dense(logits_tokens, arch.d_model, arch.vocab_size, bias=False, lo=lo)),
-        ("logits_output", model_output(sp.sympify(logits_tokens) * arch.vocab_size, lo)),
+        ("final_norm", rmsnorm(logits_tokens, arch.d_model, ra)),
+        ("output_head", dense(logits_tokens, arch.d_model, arch.vocab_size, bias=False, ra=ra)),
+        ("logits_output", model_output(sp.sympify(logits_tokens) * arch.vocab_size, ra)),
     ]
 
 
-def llama_pass(arch: Architecture, tokens, cache, lo: Layout = DEFAULT_LAYOUT, logits_tokens=1) -> Work:
+def llama_pass(arch: Architecture, tokens, cache, ra: RunArgs = DEFAULT_RUN_ARGS, logits_tokens=1) -> Work:
     """Total :class:`~chasm.costmodel.layout.Work` of :func:`llama_pass_ops`."""
-    return total(work for _, work in llama_pass_ops(arch, tokens, cache, lo, logits_tokens))
+    return total(work for _, work in llama_pass_ops(arch, tokens, cache, ra, logits_tokens))
 
 
 def circuit_architecture(cfg) -> Architecture:
@@ -155,12 +156,12 @@ def circuit_architecture(cfg) -> Architecture:
                         int(cfg["kv_heads"]), int(cfg["ffn"]), int(cfg["vocab"]), 0)
 
 
-def llama_circuit_ops(cfg, lo: Layout = DEFAULT_LAYOUT) -> list[Op]:
+def llama_circuit_ops(cfg, ra: RunArgs = DEFAULT_RUN_ARGS) -> list[Op]:
     """The miniature Llama circuits of ``layouts.csv`` (family ``llama``, built by
-    :func:`chasm.layout_circuits.build_llama`): ``seq`` new tokens after ``cache`` cached positions,
+    :func:`chasm.experiments.modules.build_llama`): ``seq`` new tokens after ``cache`` cached positions,
     logits for every new token (``logits = "all"``) or the last (``"last"``; the model keeps the
     last layer's work for the other tokens, which ezkl's graph optimiser partly drops)."""
     arch = circuit_architecture(cfg)
     seq = int(cfg["seq"])
     logits_tokens = 1 if cfg.get("logits", "all") == "last" else seq
-    return llama_pass_ops(arch, seq, seq + int(cfg.get("cache", 0)), lo, logits_tokens=logits_tokens)
+    return llama_pass_ops(arch, seq, seq + int(cfg.get("cache", 0)), ra, logits_tokens=logits_tokens)

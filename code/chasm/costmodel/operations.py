@@ -13,13 +13,17 @@ from __future__ import annotations
 import sympy as sp
 
 from chasm.costmodel.layout import (
-    DEFAULT_LAYOUT, Layout, Work, base_einsum_cells, const_mul_cells, decompose_cells,
+    DEFAULT_RUN_ARGS, RunArgs, Work, base_einsum_cells, const_mul_cells, decompose_cells,
     freivalds_reduction_cells, input_cells, lookup_cells, output_cells, relu_cells, rescale_cells,
     rotate_half_cells, uses_freivalds,
 )
 from chasm.costmodel.symbols import pad
 
-#: Constants fitted to measured circuits (:func:`fit_constants`): for each composite operation,
+__all__ = ["COMPOSITE_OPS", "FITTED", "dense", "matmul", "conv2d", "relu", "gelu", "silu", "eltwise_add",
+           "eltwise_mul", "scale", "rope", "kv_repeat", "softmax", "mean_alignment_cells", "layernorm",
+           "rmsnorm", "model_input", "model_output"]
+
+#: Constants fitted to measured circuits (:func:`estimate_constants`): for each composite operation,
 #: cells per element ``<op>_e0 + <op>_e1 * D`` and per reduced row ``<op>_r0 + <op>_r1 * D``
 #: (D: cells of one decomposition), and the fixed cells of one Freivalds einsum.
 COMPOSITE_OPS = ("layernorm", "rmsnorm", "softmax")
@@ -30,25 +34,25 @@ FITTED = {
 FITTED["freivalds_fixed"] = sp.Symbol(r"\epsilon_F")
 
 
-def _composite(op: str, rows, length, lo: Layout) -> sp.Expr:
-    D = decompose_cells(lo)
+def _composite(op: str, rows, length, ra: RunArgs) -> sp.Expr:
+    D = decompose_cells(ra)
     per_elem = FITTED[f"{op}_e0"] + FITTED[f"{op}_e1"] * D
     per_row = FITTED[f"{op}_r0"] + FITTED[f"{op}_r1"] * D
     return rows * length * per_elem + rows * per_row
 
 
-def _row_padding(rows, length, reductions: int, lo: Layout) -> sp.Expr:
+def _row_padding(rows, length, reductions: int, ra: RunArgs) -> sp.Expr:
     """Cells added by padding ``reductions`` row-wise sums or maxima of odd length to whole rows."""
-    return reductions * sp.sympify(rows) * (pad(length, lo.inner_cols) - length)
+    return reductions * sp.sympify(rows) * (pad(length, ra.inner_cols) - length)
 
 
 # ------------------------------------------------------------ operations
 
 
-def dense(m_, k_, n_, *, bias: bool = True, lo: Layout = DEFAULT_LAYOUT) -> Work:
+def dense(m_, k_, n_, *, bias: bool = True, ra: RunArgs = DEFAULT_RUN_ARGS) -> Work:
     """Dense layer ``(m x k) @ (k x n) + b``: m*k*n MACs, one rescaling per output.
 
-    Layout: the product is an einsum ``mk,kn->mn``. With ``m > 1`` and ``n > 1``
+    RunArgs: the product is an einsum ``mk,kn->mn``. With ``m > 1`` and ``n > 1``
     and Freivalds on, it is checked by random linear combinations in the einsum
     region (:func:`freivalds_reduction_cells`), else by one ``dot`` per output
     (``m n pad(k)`` cells); the bias addition (1) and the rescaling then cost
@@ -56,17 +60,17 @@ def dense(m_, k_, n_, *, bias: bool = True, lo: Layout = DEFAULT_LAYOUT) -> Work
     """
     dims = {"m": m_, "k": k_, "n": n_}
     eq = "mk,kn->mn"
-    cells = sp.sympify(m_) * n_ * ((1 if bias else 0) + rescale_cells(lo))
+    cells = sp.sympify(m_) * n_ * ((1 if bias else 0) + rescale_cells(ra))
     einsum = sp.Integer(0)
-    if lo.freivalds and uses_freivalds(eq, dims):
-        einsum = freivalds_reduction_cells(eq, dims, lo) + FITTED["freivalds_fixed"]
+    if ra.freivalds and uses_freivalds(eq, dims):
+        einsum = freivalds_reduction_cells(eq, dims, ra) + FITTED["freivalds_fixed"]
     else:
-        cells += base_einsum_cells(eq, dims, lo)
+        cells += base_einsum_cells(eq, dims, ra)
     return Work(macs=sp.sympify(m_) * k_ * n_, elementwise=sp.sympify(m_) * n_ if bias else 0,
                 rescales=sp.sympify(m_) * n_, cells=cells, einsum_cells=einsum)
 
 
-def matmul(b_, m_, k_, n_, *, equation: str = "mbk,nbk->bmn", lo: Layout = DEFAULT_LAYOUT) -> Work:
+def matmul(b_, m_, k_, n_, *, equation: str = "mbk,nbk->bmn", ra: RunArgs = DEFAULT_RUN_ARGS) -> Work:
     """Product of two computed tensors batched over ``b`` (attention scores or attention times values).
 
     ``equation`` names axes b (batch/heads), m, k (contracted) and n as ezkl sees
@@ -74,20 +78,20 @@ def matmul(b_, m_, k_, n_, *, equation: str = "mbk,nbk->bmn", lo: Layout = DEFAU
     """
     dims = {"b": b_, "m": m_, "k": k_, "n": n_}
     outputs = sp.sympify(b_) * m_ * n_
-    cells = outputs * rescale_cells(lo)
+    cells = outputs * rescale_cells(ra)
     einsum = sp.Integer(0)
-    if lo.freivalds and uses_freivalds(equation, dims):
-        einsum = freivalds_reduction_cells(equation, dims, lo) + FITTED["freivalds_fixed"]
+    if ra.freivalds and uses_freivalds(equation, dims):
+        einsum = freivalds_reduction_cells(equation, dims, ra) + FITTED["freivalds_fixed"]
     else:
-        cells += base_einsum_cells(equation, dims, lo)
+        cells += base_einsum_cells(equation, dims, ra)
     return Work(macs=outputs * k_, rescales=outputs, cells=cells, einsum_cells=einsum)
 
 
 def conv2d(c_in, c_out, kernel, out_side, in_side=None, *, bias: bool = True,
-           lo: Layout = DEFAULT_LAYOUT) -> Work:
+           ra: RunArgs = DEFAULT_RUN_ARGS) -> Work:
     """Square 2-d convolution, stride 1: ``C_in C_out K^2 H^2`` MACs (padding taps included).
 
-    Layout (``conv``): kernel and image assigned side by side (the longer of the two
+    RunArgs (``conv``): kernel and image assigned side by side (the longer of the two
     counts); per output a ``dot`` of ``K^2 C_in``
     taps padded to whole rows, the bias addition and a row flush (``c`` cells),
     then a rescaling.
@@ -96,28 +100,28 @@ def conv2d(c_in, c_out, kernel, out_side, in_side=None, *, bias: bool = True,
     outputs = sp.sympify(c_out) * out_side**2
     kernel_len = sp.sympify(c_in) * c_out * kernel**2
     assign = sp.Max(kernel_len, sp.sympify(c_in) * in_side**2)
-    per_out = pad(kernel**2 * c_in, lo.inner_cols) + (lo.inner_cols if bias else 0) + rescale_cells(lo)
+    per_out = pad(kernel**2 * c_in, ra.inner_cols) + (ra.inner_cols if bias else 0) + rescale_cells(ra)
     return Work(macs=outputs * c_in * kernel**2, elementwise=outputs if bias else 0, rescales=outputs,
                 cells=assign + outputs * per_out)
 
 
-def relu(N_, lo: Layout = DEFAULT_LAYOUT) -> Work:
+def relu(N_, ra: RunArgs = DEFAULT_RUN_ARGS) -> Work:
     """ReLU on N elements: N nonlinearity evaluations, ``D + 6`` cells each (sign decomposition)."""
-    return Work(nonlin=N_, cells=sp.sympify(N_) * relu_cells(lo))
+    return Work(nonlin=N_, cells=sp.sympify(N_) * relu_cells(ra))
 
 
-def gelu(N_, lo: Layout = DEFAULT_LAYOUT) -> Work:
+def gelu(N_, ra: RunArgs = DEFAULT_RUN_ARGS) -> Work:
     """Exact GELU as exported (x/sqrt2 -> erf lookup -> +1 -> *x -> *0.5):
     two products with rescaling, one lookup, one addition, one scale change."""
-    R = rescale_cells(lo)
+    R = rescale_cells(ra)
     return Work(nonlin=N_, elementwise=4 * sp.sympify(N_), rescales=2 * sp.sympify(N_),
                 cells=sp.sympify(N_) * ((1 + R) + lookup_cells() + 1 + (1 + R) + 1))
 
 
-def silu(N_, lo: Layout = DEFAULT_LAYOUT) -> Work:
+def silu(N_, ra: RunArgs = DEFAULT_RUN_ARGS) -> Work:
     """SiLU x*sigmoid(x): a sigmoid lookup and one product with rescaling."""
     return Work(nonlin=N_, elementwise=N_, rescales=N_,
-                cells=sp.sympify(N_) * (lookup_cells() + 1 + rescale_cells(lo)))
+                cells=sp.sympify(N_) * (lookup_cells() + 1 + rescale_cells(ra)))
 
 
 def eltwise_add(N_) -> Work:
@@ -125,24 +129,24 @@ def eltwise_add(N_) -> Work:
     return Work(elementwise=N_, cells=N_)
 
 
-def eltwise_mul(N_, lo: Layout = DEFAULT_LAYOUT) -> Work:
+def eltwise_mul(N_, ra: RunArgs = DEFAULT_RUN_ARGS) -> Work:
     """Product of two computed tensors: one product and one rescaling each."""
-    return Work(elementwise=N_, rescales=N_, cells=sp.sympify(N_) * (1 + rescale_cells(lo)))
+    return Work(elementwise=N_, rescales=N_, cells=sp.sympify(N_) * (1 + rescale_cells(ra)))
 
 
-def scale(N_, value: float, lo: Layout = DEFAULT_LAYOUT, *, then_added: bool = False) -> Work:
+def scale(N_, value: float, ra: RunArgs = DEFAULT_RUN_ARGS, *, then_added: bool = False) -> Work:
     """Multiplication by the constant ``value`` (e.g. 1/sqrt(d_h)); see :func:`const_mul_cells`."""
-    per_element = const_mul_cells(value, lo, then_added=then_added)
+    per_element = const_mul_cells(value, ra, then_added=then_added)
     rescaled = per_element not in (0, 1)
     return Work(elementwise=0 if value == 1 else N_, rescales=N_ if rescaled else 0,
                 cells=sp.sympify(N_) * per_element)
 
 
-def rope(N_, lo: Layout = DEFAULT_LAYOUT) -> Work:
+def rope(N_, ra: RunArgs = DEFAULT_RUN_ARGS) -> Work:
     """Rotary position embedding ``x cos + rotate_half(x) sin`` on N elements: ``rotate_half``
     (:func:`~chasm.costmodel.layout.rotate_half_cells`), two products by the cos/sin tables
     (constants) with rescaling, one addition (checked by the ``llama`` layouts)."""
-    R = rescale_cells(lo)
+    R = rescale_cells(ra)
     return Work(elementwise=3 * sp.sympify(N_), rescales=2 * sp.sympify(N_),
                 cells=sp.sympify(N_) * (rotate_half_cells() + 2 * (1 + R) + 1))
 
@@ -154,15 +158,15 @@ def kv_repeat(heads, positions, head_dim) -> Work:
     return Work(cells=2 * sp.sympify(heads) * positions * head_dim)
 
 
-def softmax(r_, l_, lo: Layout = DEFAULT_LAYOUT) -> Work:
+def softmax(r_, l_, ra: RunArgs = DEFAULT_RUN_ARGS) -> Work:
     """Softmax over ``r`` rows of length ``l``: max, subtract, exp (lookup), sum, reciprocal, scale.
     Cells: fitted per element and per row (:data:`FITTED`), plus the padding of three row
     reductions to whole rows (measured on odd lengths)."""
     return Work(nonlin=sp.sympify(r_) * l_ + r_, elementwise=3 * sp.sympify(r_) * l_, rescales=sp.sympify(r_) * l_,
-                cells=_composite("softmax", r_, l_, lo) + _row_padding(r_, l_, 3, lo))
+                cells=_composite("softmax", r_, l_, ra) + _row_padding(r_, l_, 3, ra))
 
 
-def mean_alignment_cells(r_, l_, lo: Layout = DEFAULT_LAYOUT) -> sp.Expr:
+def mean_alignment_cells(r_, l_, ra: RunArgs = DEFAULT_RUN_ARGS) -> sp.Expr:
     """Cells of LayerNorm's mean ``sum / l`` and of subtracting it, beyond what the fitted
     constants hold, for ``r`` rows of width ``l``.
 
@@ -178,32 +182,32 @@ def mean_alignment_cells(r_, l_, lo: Layout = DEFAULT_LAYOUT) -> sp.Expr:
     if not length.is_Integer or int(length) < 2:
         return sp.Integer(0)
     n = int(length)
-    per_row = const_mul_cells(1 / n, lo)  # the mean: 1 for a change of scale, else 1 + R
-    per_element = 1 + rescale_cells(lo) if per_row == 1 else 0  # re-aligning the broadcast mean
-    baseline_row, baseline_element = 1, 1 + rescale_cells(lo)  # the power-of-two case the fit holds
+    per_row = const_mul_cells(1 / n, ra)  # the mean: 1 for a change of scale, else 1 + R
+    per_element = 1 + rescale_cells(ra) if per_row == 1 else 0  # re-aligning the broadcast mean
+    baseline_row, baseline_element = 1, 1 + rescale_cells(ra)  # the power-of-two case the fitted constants hold
     return sp.sympify(r_) * ((per_row - baseline_row) + n * (per_element - baseline_element))
 
 
-def layernorm(r_, l_, lo: Layout = DEFAULT_LAYOUT) -> Work:
+def layernorm(r_, l_, ra: RunArgs = DEFAULT_RUN_ARGS) -> Work:
     """LayerNorm over ``r`` rows of width ``l`` (mean, variance, rsqrt, affine).
     Cells: fitted per element and per row, plus :func:`mean_alignment_cells`."""
     return Work(macs=sp.sympify(r_) * l_, elementwise=4 * sp.sympify(r_) * l_, nonlin=r_,
                 rescales=3 * sp.sympify(r_) * l_,
-                cells=_composite("layernorm", r_, l_, lo) + mean_alignment_cells(r_, l_, lo))
+                cells=_composite("layernorm", r_, l_, ra) + mean_alignment_cells(r_, l_, ra))
 
 
-def rmsnorm(r_, l_, lo: Layout = DEFAULT_LAYOUT) -> Work:
+def rmsnorm(r_, l_, ra: RunArgs = DEFAULT_RUN_ARGS) -> Work:
     """RMSNorm (Llama: ``x * rsqrt(mean(x^2) + eps) * w``). Cells: fitted per element and per row."""
     return Work(macs=sp.sympify(r_) * l_, elementwise=2 * sp.sympify(r_) * l_, nonlin=r_,
-                rescales=3 * sp.sympify(r_) * l_, cells=_composite("rmsnorm", r_, l_, lo))
+                rescales=3 * sp.sympify(r_) * l_, cells=_composite("rmsnorm", r_, l_, ra))
 
 
-def model_input(N_, lo: Layout = DEFAULT_LAYOUT) -> Work:
+def model_input(N_, ra: RunArgs = DEFAULT_RUN_ARGS) -> Work:
     """Range check of N input elements."""
-    return Work(cells=sp.sympify(N_) * input_cells(lo))
+    return Work(cells=sp.sympify(N_) * input_cells(ra))
 
 
-def model_output(N_, lo: Layout = DEFAULT_LAYOUT) -> Work:
+def model_output(N_, ra: RunArgs = DEFAULT_RUN_ARGS) -> Work:
     """Range check and instance equality of N public outputs (nothing for private outputs)."""
-    return Work(cells=sp.sympify(N_) * output_cells(lo))
+    return Work(cells=sp.sympify(N_) * output_cells(ra))
 

@@ -17,13 +17,20 @@ from typing import Iterable, Mapping
 import pandas as pd
 import sympy as sp
 
-from chasm.costmodel.layout import DEFAULT_LAYOUT, Layout
+from chasm.costmodel.layout import DEFAULT_RUN_ARGS, RunArgs
 from chasm.costmodel.operations import dense, relu
+from chasm.core.ezkl_rules import BN254_TWO_ADICITY, DEFAULT_INNER_COLS, MAX_LOGROWS, MIN_LOGROWS, RESERVED_BLINDING_ROWS
 from chasm.costmodel.sources import (
-    AGGREGATION_ROWS_PER_PROOF, BASE_ADVICE_VARS, BN254_SCALAR_BITS, BN254_TWO_ADICITY, DEFAULT_INNER_COLS,
-    EINSUM_ADVICE_VARS, FIELD_MULS_PER_POINT_ADD, MAX_LOGROWS, MIN_LOGROWS, RESERVED_BLINDING_ROWS,
+    AGGREGATION_ROWS_PER_PROOF, BASE_ADVICE_VARS, BN254_SCALAR_BITS, EINSUM_ADVICE_VARS, FIELD_MULS_PER_POINT_ADD,
 )
 from chasm.costmodel.symbols import A_agg, Kc, Rtot, bits, depth, ext, gamma, kk, n_open, n_poly, n_q, w
+
+__all__ = ["FIELD_ELEMENT_BYTES", "committed_polys", "ASSUMED_DEGREE", "ASSUMED_OPENING_MSMS",
+           "PROVER_CONSTANTS", "msm_work", "fft_work", "prover_work_terms", "prover_work",
+           "prover_work_per_row", "msm_fft_crossover", "msm_share", "field_mults_per_cell",
+           "chunk_memory_bytes", "aggregation_fan_in", "chunked_work", "chunk_optimum",
+           "chunk_optimum_interval", "chunk_size_table", "chunks_for_rows", "mlp_proving_ratio",
+           "circuit_committed_polys"]
 
 #: Bytes of one BN254 scalar-field element.
 FIELD_ELEMENT_BYTES = 32
@@ -211,15 +218,15 @@ def chunks_for_rows(rows: float, chunk_logrows: int) -> int:
 # ------------------------------------------------ inference-to-proof ratio
 
 
-def mlp_proving_ratio(lo: Layout = DEFAULT_LAYOUT, capped: bool = True) -> sp.Expr:
+def mlp_proving_ratio(ra: RunArgs = DEFAULT_RUN_ARGS, capped: bool = True) -> sp.Expr:
     """Prover field multiplications per inference FLOP of an MLP of width ``w`` and depth ``L``
     (batch 1, dense layers dominate: the readout and input/output are dropped).
 
     ``capped``: the circuit is proved in chunks of ``2^K`` rows (per-row work fixed, ``K``
     a symbol); otherwise as one circuit of ``2^k`` rows with ``k = log2(rows)``.
     """
-    hidden = dense(1, w, w, lo=lo) + relu(w, lo)
-    rows = depth * hidden.cells / lo.inner_cols
+    hidden = dense(1, w, w, ra=ra) + relu(w, ra)
+    rows = depth * hidden.cells / ra.inner_cols
     flops = depth * hidden.flops
     per_row = prover_work_per_row().subs(kk, Kc if capped else sp.log(rows, 2))
     return per_row * rows / flops

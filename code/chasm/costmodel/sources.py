@@ -9,6 +9,11 @@ is recorded in each row of ``data/measurements/layouts.csv``), see
 
 from __future__ import annotations
 
+__all__ = ["EZKL_TAG", "EZKL_COMMIT", "EZKL_SOURCE_VERSION_NOTE", "SOURCES", "BN254_SCALAR_BITS",
+           "MADD_MULTIPLICATIONS", "MADD_SQUARINGS", "FIELD_MULS_PER_POINT_ADD",
+           "AGGREGATION_NOTEBOOK_LOGROWS", "AGGREGATION_DEFAULT_LOGROWS", "AGGREGATION_ROWS_PER_PROOF",
+           "AGGREGATION_REMOVED_IN_MAJOR", "BASE_ADVICE_VARS", "EINSUM_ADVICE_VARS"]
+
 EZKL_TAG = "v23.0.4"
 EZKL_COMMIT = "3f494f67587b37c97b15cba9ce76019d96e3ef43"
 #: What is known about the source version against the version that ran.
@@ -58,20 +63,9 @@ SOURCES = {
 
 #: Bits of a BN254 scalar (the MSM scalar length). Source: ``SOURCES['bn254']``.
 BN254_SCALAR_BITS = 254
-#: 2-adicity of the BN254 scalar field: the largest FFT domain is 2**28. ``SOURCES['bn254']``.
-BN254_TWO_ADICITY = 28
-#: Largest logrows ezkl accepts (``MAX_PUBLIC_SRS = Fr::S - 2``). ``SOURCES['logrows']``.
-MAX_LOGROWS = BN254_TWO_ADICITY - 2
-#: Smallest logrows ezkl uses. ``SOURCES['logrows']``.
-MIN_LOGROWS = 6
-#: Rows reserved for blinding (``ASSUMED_BLINDING_FACTORS + RESERVED_BLINDING_ROWS_PAD``). ``SOURCES['logrows']``.
-ASSUMED_BLINDING_FACTORS = 5
-RESERVED_BLINDING_ROWS_PAD = 3
-RESERVED_BLINDING_ROWS = ASSUMED_BLINDING_FACTORS + RESERVED_BLINDING_ROWS_PAD
-#: ezkl's default run arguments. ``SOURCES['run_args']``.
-DEFAULT_INNER_COLS = 2
-DEFAULT_DECOMP_BASE = 16384
-DEFAULT_DECOMP_LEGS = 2
+# The 2-adicity of BN254 (``SOURCES['bn254']``), ezkl's logrows bounds and blinding rows
+# (``SOURCES['logrows']``) and its default run arguments (``SOURCES['run_args']``) are defined in
+# chasm.core.ezkl_rules, beside the logrows rule that uses them.
 #: Field multiplications per mixed Jacobian point addition (7M + 4S, squarings counted as
 #: multiplications). ``SOURCES['madd']``.
 MADD_MULTIPLICATIONS = 7

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import sympy as sp
 
+__all__ = ["SYMBOL_DOCS", "m", "k", "n", "N_el", "r", "l", "C_in", "C_out", "kh", "H", "w", "depth", "d", "h",
+           "h_kv", "d_h", "f_ffn", "T", "t", "V", "G", "SHAPE_SYMBOLS", "c", "lam", "B", "kk", "Np", "n_poly",
+           "bits", "gamma", "ext", "Kc", "Rtot", "A_agg", "n_q", "n_open", "pad"]
+
 
 def _sym(name: str, doc: str, **assumptions) -> sp.Symbol:
     s = sp.Symbol(name, positive=True, **assumptions)

@@ -15,21 +15,22 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from chasm.costmodel.fitting import Fit
+from chasm.core.constants import CONTENTION_LIMIT
+from chasm.costmodel.constants import Constants
 from chasm.costmodel.prover import PROVER_CONSTANTS, circuit_committed_polys, prover_work
 from chasm.costmodel.symbols import n_poly
 from chasm.costmodel.validation import proving_runs_with_predictions
 
+__all__ = ["implied_field_mult_time", "implied_time_per_config", "geometric_mean_interval"]
 
-def implied_field_mult_time(fit: Fit | None = None) -> pd.DataFrame:
+
+def implied_field_mult_time(constants: Constants | None = None) -> pd.DataFrame:
     """For every ``ok`` proving run: the model's prover work at the run's ``logrows`` and the
     measured proving time, and their ratio (CPU-nanoseconds per field multiplication: proving
     seconds times the prover's threads, over the work). ``contended``: other processes used more
-    than :data:`chasm.measurements.CONTENTION_LIMIT` of the machine during the run, so its time is
+    than :data:`chasm.core.constants.CONTENTION_LIMIT` of the machine during the run, so its time is
     inflated. Empty if there are no runs."""
-    from chasm.measurements import CONTENTION_LIMIT
-
-    runs = proving_runs_with_predictions(fit)
+    runs = proving_runs_with_predictions(constants)
     if runs.empty:
         return pd.DataFrame()
     rows = []

@@ -6,7 +6,7 @@ training and held-out sets (:func:`split_of`); the constants are fitted on the
 training set and every circuit is predicted (:func:`validate`). The proving runs
 of ``data/measurements/proofs.csv`` are predicted with the constants fitted to all
 layouts (:func:`validate_proofs`). :func:`leave_out_errors` pools the relative
-errors of every circuit a fit did not see, :func:`conformal_quantile` turns them
+errors of every circuit the constants were not estimated on, :func:`conformal_quantile` turns them
 into a 95% prediction bound (split-conformal) and :func:`error_trend_at` extrapolates
 their drift with circuit size.
 """
@@ -22,8 +22,15 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from chasm.core import data, paths
+from chasm.core.constants import LAYOUTS, PROOFS
+from chasm.core.ezkl_rules import DEFAULT_DECOMP_LEGS
 from chasm.costmodel.families import FAMILY_DEFAULTS
-from chasm.costmodel.fitting import Fit, default_fit, fit_constants, predict_layout
+from chasm.costmodel.constants import Constants, default_constants, estimate_constants, circuit_size
+
+__all__ = ["ALWAYS_TRAIN", "ALWAYS_HELD_OUT", "BAND_COVERAGE", "MEDIAN_ERROR_TARGET", "split_of", "validate",
+           "layouts_validation", "heldout_summary", "error_table", "proving_runs_with_predictions",
+           "validate_proofs", "circuit_key", "leave_out_errors", "conformal_quantile", "error_trend_at"]
 
 #: Families whose circuits are always in the training set (single operations: they identify the
 #: fitted constants) and always held out (miniature Llamas: they test the frontier layout).
@@ -36,9 +43,7 @@ MEDIAN_ERROR_TARGET = 0.10
 
 
 def _layouts_table() -> pd.DataFrame:
-    from chasm import data, paths
-
-    path = paths.measurements_dir() / "layouts.csv"
+    path = paths.data_dir() / LAYOUTS
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: run `python -m chasm layouts` to measure layouts")
     return data.load_table(path)
@@ -55,18 +60,18 @@ def split_of(family: str, circuit_id: str) -> str:
     return "train" if digest % 2 == 0 else "test"
 
 
-def validate(frame: pd.DataFrame, fit: Fit | None = None) -> pd.DataFrame:
-    """Fit on the training circuits of ``frame`` (``layouts.csv`` rows), predict every circuit.
+def validate(frame: pd.DataFrame, constants: Constants | None = None) -> pd.DataFrame:
+    """Constants on the training circuits of ``frame`` (``layouts.csv`` rows), predict every circuit.
 
     Returns one row per circuit: family, config, split, observed and predicted
     ``num_rows``, ``total_assignments`` and einsum cells, and relative errors
     (predicted / observed - 1).
     """
     splits = [split_of(fam, cid) for fam, cid in zip(frame["family"], frame["circuit_id"])]
-    fit = fit or fit_constants(frame[[s == "train" for s in splits]])
+    constants = constants or estimate_constants(frame[[s == "train" for s in splits]])
     rows = []
     for split, rec in zip(splits, frame.to_dict("records")):
-        pred = predict_layout(rec["family"], json.loads(rec["config"]), fit,
+        pred = circuit_size(rec["family"], json.loads(rec["config"]), constants,
                               num_inner_cols=rec["num_inner_cols"], decomp_legs=rec["decomp_legs"],
                               decomp_base=rec["decomp_base"], disable_freivalds=rec["disable_freivalds"],
                               output_visibility=rec["output_visibility"], param_visibility=rec["param_visibility"])
@@ -91,9 +96,7 @@ def _validation_cached(path: str, mtime: float) -> pd.DataFrame:
 
 def layouts_validation() -> pd.DataFrame:
     """:func:`validate` on ``data/measurements/layouts.csv`` (cached per file version)."""
-    from chasm import paths
-
-    path = paths.measurements_dir() / "layouts.csv"
+    path = paths.data_dir() / LAYOUTS
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: run `python -m chasm layouts` to measure layouts")
     return _validation_cached(str(path), path.stat().st_mtime)
@@ -137,31 +140,27 @@ def _visibility(spec: str, part: str) -> str:
 
 def _measurement_versions() -> tuple[float, float]:
     """Modification times of ``layouts.csv`` and ``proofs.csv`` (0 if missing), to key caches."""
-    from chasm import paths
-
     return tuple(p.stat().st_mtime if p.exists() else 0.0
-                 for p in (paths.measurements_dir() / "layouts.csv", paths.measurements_dir() / "proofs.csv"))
+                 for p in (paths.data_dir() / LAYOUTS, paths.data_dir() / PROOFS))
 
 
 @functools.lru_cache(maxsize=2)
 def _proving_runs_cached(versions: tuple[float, float]) -> pd.DataFrame:
-    return _proving_runs(default_fit())
+    return _proving_runs(default_constants())
 
 
-def proving_runs_with_predictions(fit: Fit | None = None) -> pd.DataFrame:
+def proving_runs_with_predictions(constants: Constants | None = None) -> pd.DataFrame:
     """Every ``status == 'ok'`` run of ``data/measurements/proofs.csv`` with the layout the model
-    predicts for its circuit (columns ``pred_<key>`` of :func:`predict_layout`; constants fitted
-    to all layouts unless ``fit`` is given); empty if there are none. The one loader of proving
-    runs for this package (cached per file version when ``fit`` is not given)."""
-    if fit is None:
+    predicts for its circuit (columns ``pred_<key>`` of :func:`circuit_size`; constants fitted
+    to all layouts unless ``constants`` is given); empty if there are none. The one loader of proving
+    runs for this package (cached per file version when ``constants`` is not given)."""
+    if constants is None:
         return _proving_runs_cached(_measurement_versions()).copy()
-    return _proving_runs(fit)
+    return _proving_runs(constants)
 
 
-def _proving_runs(fit: Fit) -> pd.DataFrame:
-    from chasm import data, paths
-
-    path = paths.measurements_dir() / "proofs.csv"
+def _proving_runs(constants: Constants) -> pd.DataFrame:
+    path = paths.data_dir() / PROOFS
     if not path.exists():
         return pd.DataFrame()
     frame = data.load_table(path)
@@ -170,7 +169,7 @@ def _proving_runs(fit: Fit) -> pd.DataFrame:
         return frame
     preds = []
     for rec in frame.to_dict("records"):
-        pred = predict_layout(rec["family"], json.loads(rec["config"]), fit,
+        pred = circuit_size(rec["family"], json.loads(rec["config"]), constants,
                               num_inner_cols=rec["num_inner_cols"], decomp_base=rec["decomp_base"],
                               disable_freivalds=bool(rec["disable_freivalds"]),
                               output_visibility=_visibility(rec["visibility"], "output"),
@@ -179,10 +178,10 @@ def _proving_runs(fit: Fit) -> pd.DataFrame:
     return pd.concat([frame.reset_index(drop=True), pd.DataFrame(preds)], axis=1)
 
 
-def validate_proofs(fit: Fit | None = None) -> pd.DataFrame:
+def validate_proofs(constants: Constants | None = None) -> pd.DataFrame:
     """Predicted against reported ``num_rows``, ``total_assignments`` and ``logrows`` for every
     ``status == 'ok'`` run in ``data/measurements/proofs.csv`` (empty if there are none)."""
-    runs = proving_runs_with_predictions(fit)
+    runs = proving_runs_with_predictions(constants)
     if runs.empty:
         return pd.DataFrame()
     out = pd.DataFrame({
@@ -200,23 +199,6 @@ def validate_proofs(fit: Fit | None = None) -> pd.DataFrame:
     return out
 
 
-def predict_against_live_layouts(circuits, fit: Fit | None = None) -> pd.DataFrame:
-    """Lay out ``circuits`` (:class:`chasm.layouts.Circuit`) with ezkl now (no calibration) and
-    compare with the model: one row per circuit with family, config, run arguments that differ
-    from the defaults, reported and predicted rows and their relative error."""
-    from chasm import layouts
-
-    fit = fit or default_fit()
-    rows = []
-    for circuit, record in zip(circuits, layouts.measure_many(list(circuits), calibrate=False)):
-        pred = predict_layout(circuit.family, circuit.config, fit, **circuit.full_run_args)
-        rows.append({"family": circuit.family, "config": circuit.config_json,
-                     "run_args": json.dumps(circuit.run_args, sort_keys=True) if circuit.run_args else "",
-                     "rows_reported": record["num_rows"], "rows_predicted": pred["num_rows"],
-                     "rel_err": pred["num_rows"] / record["num_rows"] - 1})
-    return pd.DataFrame(rows)
-
-
 # ------------------------------------------------------ leave-out errors
 
 
@@ -225,8 +207,6 @@ def circuit_key(family: str, config: str, num_inner_cols, decomp_base, disable_f
     """One string per distinct circuit layout (family, size with the family's defaults filled in,
     and the run arguments that change the layout), to recognise the same circuit in
     ``layouts.csv`` and ``proofs.csv``."""
-    from chasm.costmodel.sources import DEFAULT_DECOMP_LEGS
-
     cfg = {**FAMILY_DEFAULTS.get(family, {}), **json.loads(config)}
     legs = DEFAULT_DECOMP_LEGS if decomp_legs is None or pd.isna(decomp_legs) else decomp_legs
     return json.dumps([family, cfg, int(num_inner_cols), int(decomp_base), int(legs), bool(disable_freivalds),
@@ -234,7 +214,7 @@ def circuit_key(family: str, config: str, num_inner_cols, decomp_base, disable_f
 
 
 def leave_out_errors() -> pd.DataFrame:
-    """Relative errors of rows and assignments of every circuit a fit did not see: the held-out
+    """Relative errors of rows and assignments of every circuit the constants were not estimated on: the held-out
     layouts (predicted with the constants fitted to the training layouts) and each distinct
     proven circuit that is not also in ``layouts.csv`` (predicted with the constants fitted to
     all layouts). Columns: ``source`` (``held-out layout`` or ``proving run``), ``family``,
@@ -291,63 +271,12 @@ def error_trend_at(rows: float, errors: pd.DataFrame | None = None) -> dict[str,
     n_ = len(x)
     if n_ < 3:
         raise ValueError(f"need at least three leave-out circuits for the error trend, have {n_}")
-    fit = stats.linregress(x, y)
-    resid = y - fit.intercept - fit.slope * x
+    line = stats.linregress(x, y)
+    resid = y - line.intercept - line.slope * x
     s = math.sqrt(float(resid @ resid) / (n_ - 2))
     x0 = math.log10(rows)
     se = s * math.sqrt(1 / n_ + (x0 - x.mean()) ** 2 / float(((x - x.mean()) ** 2).sum()))
-    point = fit.intercept + fit.slope * x0
+    point = line.intercept + line.slope * x0
     q = float(stats.t.ppf(0.975, n_ - 2))
-    return {"low": point - q * se, "point": point, "high": point + q * se, "slope_per_decade": fit.slope,
-            "slope_se": fit.stderr, "n": n_, "log10_rows_max": float(x.max())}
-
-
-# ------------------------------------------------------------------ chart
-
-
-def validation_frame() -> pd.DataFrame:
-    """Every circuit in ``data/measurements/``: the layouts (split train/test) and each distinct
-    proven circuit, with reported and predicted rows and assignments."""
-    cols = ["family", "config", "rows_observed", "rows_predicted", "assignments_observed",
-            "assignments_predicted", "rows_rel_err", "assignments_rel_err"]
-    result = layouts_validation()
-    parts = [result.assign(source=np.where(result["split"] == "train", "layout (training)", "layout (held out)"))]
-    proofs = validate_proofs()
-    if not proofs.empty:
-        parts.append(proofs.drop_duplicates("circuit_key").assign(source="proving run"))
-    return pd.concat([p[["source", *cols]] for p in parts], ignore_index=True)
-
-
-def validation_chart(frame: pd.DataFrame):
-    """Two rows of panels for a :func:`validation_frame`: predicted against reported rows and
-    assignments (log-log, the diagonal dashed), and the relative error of each against the
-    reported rows."""
-    import altair as alt
-
-    import chasm.charts  # noqa: F401  (theme and renderer)
-
-    quantities = {"rows": "rows (num_rows)", "assignments": "assignments (total_assignments)"}
-    long = pd.concat([pd.DataFrame({
-        "quantity": label, "source": frame["source"], "family": frame["family"], "config": frame["config"],
-        "rows_observed": frame["rows_observed"], "reported": frame[f"{key}_observed"],
-        "predicted": frame[f"{key}_predicted"], "error_pct": 100 * frame[f"{key}_rel_err"],
-    }) for key, label in quantities.items()], ignore_index=True)
-    log = alt.Scale(type="log")
-    tooltip = ["quantity", "source", "family", "config", "reported", "predicted", "error_pct"]
-    base = alt.Chart(long)
-    diagonal = base.mark_line(color="#888888", strokeDash=[4, 4]).encode(
-        x=alt.X("reported:Q", scale=log), y=alt.Y("reported:Q", scale=log))
-    points = base.mark_point().encode(
-        x=alt.X("reported:Q", scale=log, title="reported by ezkl"),
-        y=alt.Y("predicted:Q", scale=log, title="predicted by the cost model"),
-        color=alt.Color("family:N", title="family"), shape=alt.Shape("source:N", title="circuit"),
-        tooltip=tooltip)
-    scatter = alt.layer(diagonal, points).properties(width=260, height=260).facet(
-        column=alt.Column("quantity:N", title=None), title="Predicted against reported")
-    residuals = base.mark_point().encode(
-        x=alt.X("rows_observed:Q", scale=log, title="rows reported by ezkl (num_rows)"),
-        y=alt.Y("error_pct:Q", title="predicted / reported - 1 (%)"),
-        color=alt.Color("family:N", title="family"), shape=alt.Shape("source:N", title="circuit"),
-        tooltip=tooltip).properties(width=260, height=200).facet(
-        column=alt.Column("quantity:N", title=None), title="Relative error against circuit size")
-    return alt.vconcat(scatter, residuals)
+    return {"low": point - q * se, "point": point, "high": point + q * se, "slope_per_decade": line.slope,
+            "slope_se": line.stderr, "n": n_, "log10_rows_max": float(x.max())}

@@ -1,0 +1,95 @@
+"""Sweep profiles (``data/sweep_profiles.yaml``) and the runs they schedule, without torch.
+
+A profile lists groups of model configurations of one family, optionally with calibration targets
+and fixed-point scales, and a number of repetitions. :func:`plan` expands it into :class:`Run` objects,
+smallest model first; a run's ``run_id`` keys it in ``data/measurements/proofs.csv``, so a resumed
+sweep can tell what is done. The sweep itself is :mod:`chasm.experiments.sweep`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from chasm.core import paths
+from chasm.core.constants import FAMILY_SCALES, SWEEP_PROFILES
+from chasm.core.specs import ModelConfigError, ModelSpec, parameter_count
+
+__all__ = ["SweepConfigError", "Run", "load_profiles", "plan"]
+
+
+class SweepConfigError(ValueError):
+    """A sweep profile file or command-line option is malformed."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One scheduled proof: a model, how to prove it, and its repetition index."""
+
+    spec: ModelSpec
+    calibration_target: str
+    scale: int
+    repetition: int
+
+    @property
+    def run_id(self) -> str:
+        return f"{self.spec.config_id}-{self.calibration_target[:3]}-s{self.scale}-r{self.repetition}"
+
+
+def load_profiles(path: Path | None = None) -> dict:
+    """Read and check the sweep profile file; raise :class:`SweepConfigError` if malformed."""
+    path = path or paths.data_dir() / SWEEP_PROFILES
+    try:
+        raw = yaml.safe_load(Path(path).read_text())
+    except FileNotFoundError:
+        raise SweepConfigError(f"sweep profile file {path} is missing") from None
+    except yaml.YAMLError as exc:
+        raise SweepConfigError(f"sweep profile file {path} is not valid YAML: {exc}") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("profiles"), dict):
+        raise SweepConfigError(f"{path}: expected a top-level 'profiles' mapping")
+    for name, prof in raw["profiles"].items():
+        where = f"{path}: profile {name!r}"
+        if not isinstance(prof, dict) or not isinstance(prof.get("groups"), list) or not prof["groups"]:
+            raise SweepConfigError(f"{where} needs a non-empty 'groups' list")
+        rep = prof.get("repeat", 1)
+        if not isinstance(rep, int) or rep < 1:
+            raise SweepConfigError(f"{where}: 'repeat' must be a positive integer, got {rep!r}")
+        for i, group in enumerate(prof["groups"]):
+            gwhere = f"{where} group #{i + 1}"
+            if not isinstance(group, dict) or "family" not in group or not isinstance(group.get("configs"), list):
+                raise SweepConfigError(f"{gwhere} needs 'family' and a 'configs' list")
+            unknown = set(group) - {"family", "configs", "calibration_targets", "scales"}
+            if unknown:
+                raise SweepConfigError(f"{gwhere} has unknown keys {sorted(unknown)}")
+            for config in group["configs"]:
+                if not isinstance(config, dict):
+                    raise SweepConfigError(f"{gwhere}: each config must be a mapping, got {config!r}")
+                try:
+                    ModelSpec(group["family"], dict(config))
+                except ModelConfigError as exc:
+                    raise SweepConfigError(f"{gwhere}: {exc}") from None
+            for target in group.get("calibration_targets", ["resources"]):
+                if target not in ("resources", "accuracy"):
+                    raise SweepConfigError(f"{gwhere}: calibration target {target!r} is not resources/accuracy")
+            for scale in group.get("scales", []):
+                if not isinstance(scale, int) or not 0 <= scale <= 20:
+                    raise SweepConfigError(f"{gwhere}: scale {scale!r} must be an integer in 0..20")
+    return raw["profiles"]
+
+
+def plan(profile: dict, repeat: int | None = None) -> list[Run]:
+    """All runs of a profile, smallest model first, repetitions interleaved last."""
+    repeat = repeat or profile.get("repeat", 1)
+    runs = []
+    for group in profile["groups"]:
+        for config in group["configs"]:
+            spec = ModelSpec(group["family"], dict(config))
+            for target in group.get("calibration_targets", ["resources"]):
+                for scale in group.get("scales", [FAMILY_SCALES[spec.family]]):
+                    for rep in range(repeat):
+                        runs.append(Run(spec, target, scale, rep))
+    params = {r.spec.config_id: parameter_count(r.spec) for r in runs}
+    return sorted(runs, key=lambda r: (params[r.spec.config_id], r.spec.family, r.calibration_target,
+                                       r.scale, r.repetition))

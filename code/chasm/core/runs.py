@@ -1,0 +1,80 @@
+"""The committed proving runs (``data/measurements/proofs.csv``), read with derived columns.
+
+:func:`load_runs` is how the laws, the cost model and the chapters read the table (through
+:func:`chasm.core.data.load_table`, so it is schema-checked); :func:`peak_rss_bytes` is the one
+definition of a run's peak memory (the largest of its per-phase peaks); :func:`per_config` takes
+medians over the repetitions of each configuration (a family, size, calibration target and scale on
+one machine).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from chasm.core import data
+from chasm.core.constants import CONFIG_KEYS, CONTENTION_LIMIT, PROOFS, phase_columns
+
+__all__ = ["load_runs", "peak_rss_bytes", "size_label", "per_config"]
+
+
+def load_runs(*, status: str | None = "ok", profiles: list[str] | None = None,
+              frame: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The proving runs, optionally only rows of one ``status`` and some sweep profiles.
+
+    ``frame`` is the table itself (default: ``data/measurements/proofs.csv``). Adds derived columns:
+    ``rows_capacity`` (``2**logrows``, the domain the prover works on, rows), ``total_s`` (sum of all
+    phase wall times, s), ``max_peak_rss_bytes`` (:func:`peak_rss_bytes`, bytes), ``overhead_ratio``
+    (``prove_s / infer_s``), ``contended`` (``other_cpu_frac`` above
+    :data:`~chasm.core.constants.CONTENTION_LIMIT`) and ``size_label`` (the size parameters).
+    """
+    frame = data.load_table(PROOFS) if frame is None else frame
+    if status is not None:
+        frame = frame[frame["status"] == status]
+    if profiles is not None:
+        frame = frame[frame["sweep_profile"].isin(profiles)]
+    frame = frame.copy()
+    frame["rows_capacity"] = np.power(2.0, frame["logrows"])
+    frame["total_s"] = frame[phase_columns("_s")].sum(axis=1, min_count=1)
+    frame["max_peak_rss_bytes"] = peak_rss_bytes(frame)
+    frame["overhead_ratio"] = frame["prove_s"] / frame["infer_s"]
+    frame["contended"] = frame["other_cpu_frac"].fillna(0) > CONTENTION_LIMIT
+    frame["size_label"] = [size_label(c) for c in frame["config"]]
+    return frame
+
+
+def peak_rss_bytes(runs: pd.DataFrame | Mapping) -> pd.Series | float:
+    """A run's peak resident memory: the largest of its per-phase peaks (bytes).
+
+    ``runs`` is a table of runs (returns a Series; phases without a peak are skipped) or one record
+    (a mapping; returns NaN when no phase has a peak).
+    """
+    cols = phase_columns("_peak_rss_bytes")
+    if isinstance(runs, pd.DataFrame):
+        return runs[[c for c in cols if c in runs.columns]].max(axis=1, skipna=True)
+    values = [runs.get(c) for c in cols]
+    values = [float(v) for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    return max(values) if values else math.nan
+
+
+def size_label(config_json: str) -> str:
+    """The size parameters of a configuration (its JSON), as ``key=value`` pairs."""
+    config = json.loads(config_json)
+    return ", ".join(f"{k}={v}" for k, v in sorted(config.items()) if k not in ("outputs", "ffn_mult", "activation"))
+
+
+def per_config(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Median (and min, max) of ``columns`` over repetitions of each configuration of ``frame``
+    (runs as :func:`load_runs` returns them); ``repetitions`` counts the runs."""
+    keys = list(CONFIG_KEYS) + ["params", "logrows", "num_rows", "total_assignments", "size_label"]
+    grouped = frame.groupby(keys, dropna=False)
+    out = grouped[columns].median()
+    out["repetitions"] = grouped.size()
+    for c in columns:
+        out[f"{c}_min"] = grouped[c].min()
+        out[f"{c}_max"] = grouped[c].max()
+    return out.reset_index()

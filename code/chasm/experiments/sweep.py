@@ -1,0 +1,207 @@
+"""Resumable proving sweeps: ``python -m chasm sweep --profile quick|full|calibration``.
+
+A sweep expands a profile of ``data/sweep_profiles.yaml`` into runs (:func:`chasm.core.profiles.plan`:
+family, size, calibration target, scale, repetition; smallest model first) and, for each run not yet in
+``data/measurements/proofs.csv`` on this machine, calls :func:`execute`: one proof in its own child
+process (:func:`chasm.experiments.prove.prove`), recorded with provenance. Each record is appended
+through :func:`chasm.core.data.append_rows` (validated, atomic) before the next run starts; runs are
+keyed by ``run_id`` and ``hardware_tag``, so a killed sweep resumes where it stopped.
+
+Before each run the sweep estimates its peak memory (:mod:`chasm.experiments.memory_guard`) and
+records ``status='skipped_memory'`` instead of starting what would not fit under ``--max-mem`` (after
+the safety factor ``--memory-margin``); the child is also killed if it crosses that ceiling, and after
+such a kill the family's equal or larger runs are skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+from chasm.core import data, paths, provenance
+from chasm.core.constants import PROOFS
+from chasm.core.profiles import Run, SweepConfigError, load_profiles, plan
+from chasm.core.specs import parameter_count
+from chasm.experiments import memory_guard
+from chasm.experiments.curation import drop_contended, retime_inference
+from chasm.experiments.inference import DeviceError, device_name
+from chasm.experiments.memory_guard import MEMORY_MARGIN
+from chasm.experiments.models import build
+from chasm.experiments.prove import ProveSettings, prove
+
+__all__ = ["skip_reason", "execute", "run_sweep", "parse_bytes", "main"]
+
+
+def _done_keys(table, tag: str) -> set[str]:
+    if table is None:
+        return set()
+    return set(table.loc[table["hardware_tag"] == tag, "run_id"])
+
+
+def _eta_s(remaining: list[Run], table, tag: str) -> float:
+    """Estimated seconds for ``remaining`` runs from each family's earlier runs on this machine."""
+    histories = {f: memory_guard.history(table, tag, f) for f in {r.spec.family for r in remaining}}
+    all_secs = [s for _, _, secs, _ in histories.values() for s in secs]
+    fallback = float(np.median(all_secs)) if all_secs else 0.0
+    total = 0.0
+    for r in remaining:
+        params, _, secs, _ = histories[r.spec.family]
+        guess = memory_guard.extrapolate_log_log(params, secs, parameter_count(r.spec), single_point="constant")
+        total += guess if guess is not None else fallback
+    return total
+
+
+def skip_reason(run: Run, table, tag: str, max_mem_bytes: int, memory_margin: float = MEMORY_MARGIN) -> str | None:
+    """Why ``run`` should not start on machine ``tag`` (a sentence), or ``None`` if it should.
+
+    It is skipped when its estimated peak memory times ``memory_margin`` exceeds ``max_mem_bytes``
+    (bytes), or when a run of the same family with at most as many parameters was killed for crossing
+    ``--max-mem`` on this machine (``table``: the proving runs so far, or ``None``).
+    """
+    n_params = parameter_count(run.spec)
+    failed = [(p, rid) for p, rid in memory_guard.memory_failures(table, tag, run.spec.family) if p <= n_params]
+    peak = memory_guard.estimate_peak_bytes(table, tag, run.spec, run.scale)
+    if peak is not None and peak * memory_margin > max_mem_bytes:
+        return (f"predicted peak memory {peak / 2**30:.1f} GiB (x{memory_margin:g} margin) "
+                f"exceeds --max-mem {max_mem_bytes / 2**30:.1f} GiB")
+    if failed:
+        return f"run {failed[0][1]} of an equal or smaller {run.spec.family} was killed for exceeding --max-mem"
+    return None
+
+
+def execute(run: Run, *, profile_name: str, threads: int, max_mem_bytes: int, timeout_s: float | None = None,
+            device: str = "cpu", skip: str | None = None) -> dict:
+    """The record of one run: a proof in a child process, or, with ``skip`` (a reason), a
+    ``skipped_memory`` row. Carries the machine's provenance; writes nothing."""
+    machine = provenance.machine()
+    record = {
+        "run_id": run.run_id, "family": run.spec.family, "config_id": run.spec.config_id,
+        "config": run.spec.config_json, "repetition": run.repetition,
+        "sweep_profile": profile_name, "date_utc": provenance.utc_now(),
+        "loadavg_1m": os.getloadavg()[0], **machine,
+    }
+    model, x = build(run.spec)
+    if skip is not None:
+        record.update({
+            "status": "skipped_memory", "params": parameter_count(run.spec), "input_shape": json.dumps(list(x.shape)),
+            "calibration_target": run.calibration_target, "visibility": ProveSettings().visibility, "error": skip,
+        })
+        return record
+    settings = ProveSettings(calibration_target=run.calibration_target, scale=run.scale, threads=threads,
+                             infer_device=device)
+    record.update(prove(model, x, settings=settings, max_mem_bytes=max_mem_bytes, timeout_s=timeout_s))
+    return record
+
+
+def run_sweep(runs: list[Run], *, out: Path, profile_name: str, max_mem_bytes: int,
+              threads: int, timeout_s: float | None = None, progress: bool = True,
+              device: str = "cpu", memory_margin: float = MEMORY_MARGIN) -> dict:
+    """Execute the ``runs`` not yet in ``out`` on this machine, one at a time; return counts by status.
+
+    A run :func:`skip_reason` refuses is recorded as ``skipped_memory``, not attempted."""
+    tag = provenance.machine()["hardware_tag"]
+    done = _done_keys(memory_guard.load_if_present(out), tag)
+    todo = [r for r in runs if r.run_id not in done]
+    counts = {"skipped_done": len(runs) - len(todo)}
+    from tqdm import tqdm
+
+    known = set(data.read_schema(data.schema_path(out)).names)
+    bar = tqdm(total=len(todo), disable=not progress, unit="run", dynamic_ncols=True)
+    try:
+        for i, run in enumerate(todo):
+            table = memory_guard.load_if_present(out)
+            bar.set_postfix_str(f"{run.run_id} | ETA {_eta_s(todo[i:], table, tag) / 60:.0f} min")
+            skip = skip_reason(run, table, tag, max_mem_bytes, memory_margin)
+            record = execute(run, profile_name=profile_name, threads=threads, max_mem_bytes=max_mem_bytes,
+                             timeout_s=timeout_s, device=device, skip=skip)
+            data.append_rows(out, [{k: v for k, v in record.items() if k in known}])
+            counts[record["status"]] = counts.get(record["status"], 0) + 1
+            bar.update(1)
+    finally:
+        bar.close()
+    return counts
+
+
+def parse_bytes(text: str) -> int:
+    """``'20G'``, ``'512M'``, ``'1.5GiB'`` or a plain number of bytes."""
+    units = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
+    t = text.strip().lower().removesuffix("ib").removesuffix("b")
+    try:
+        if t and t[-1] in units:
+            return int(float(t[:-1]) * units[t[-1]])
+        return int(float(t))
+    except ValueError:
+        raise SweepConfigError(f"cannot read {text!r} as a memory size (e.g. 20G, 512M)") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m chasm sweep", description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="quick", help="profile name in data/sweep_profiles.yaml")
+    parser.add_argument("--profiles-file", type=Path, default=None, help="alternative profile file")
+    parser.add_argument("--repeat", type=int, default=None, help="repetitions per configuration")
+    parser.add_argument("--max-mem", default=None,
+                        help="memory ceiling, e.g. 20G (default: 85%% of physical memory)")
+    parser.add_argument("--memory-margin", type=float, default=MEMORY_MARGIN, metavar="FACTOR",
+                        help="skip a run whose predicted peak memory times FACTOR exceeds --max-mem "
+                             f"(default {MEMORY_MARGIN}; the prediction is proportional to 2^logrows, "
+                             "from the family's earlier runs on this machine)")
+    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="prover and torch threads")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="device for the torch inference timing (proofs always run on the CPU)")
+    parser.add_argument("--timeout", type=float, default=None, help="per-run wall-time limit, seconds")
+    parser.add_argument("--out", type=Path, default=None, help=f"output CSV (default data/{PROOFS})")
+    parser.add_argument("--redo-contended", type=float, default=None, metavar="FRAC",
+                        help="first drop this machine's ok runs of the profile whose other_cpu_frac "
+                             "exceeded FRAC (timings slowed by other processes), so they run again")
+    parser.add_argument("--retime-inference", action="store_true",
+                        help="only re-measure infer_s of this machine's ok rows of the profile, then stop")
+    parser.add_argument("--dry-run", action="store_true", help="list the runs, do nothing")
+    args = parser.parse_args(argv)
+    try:
+        profiles = load_profiles(args.profiles_file)
+        if args.profile not in profiles:
+            raise SweepConfigError(f"unknown profile {args.profile!r}; known: {', '.join(profiles)}")
+        if args.repeat is not None and args.repeat < 1:
+            raise SweepConfigError("--repeat must be at least 1")
+        if not args.memory_margin >= 1.0:
+            raise SweepConfigError(f"--memory-margin must be at least 1, got {args.memory_margin}")
+        max_mem = (parse_bytes(args.max_mem) if args.max_mem
+                   else int(0.85 * psutil.virtual_memory().total))
+        out = args.out or paths.data_dir() / PROOFS
+        if out.exists():
+            data.load_table(out)  # refuse to append to a file that does not match its schema
+        runs = plan(profiles[args.profile], args.repeat)
+        if args.device == "cuda":
+            device_name("cuda")  # raises DeviceError when there is no GPU
+    except (SweepConfigError, data.DataFileError, DeviceError) as exc:
+        print(f"sweep: error: {exc}", file=sys.stderr)
+        return 2
+    if args.dry_run:
+        for r in runs:
+            print(r.run_id, r.spec.label(), f"params={parameter_count(r.spec)}")
+        return 0
+    if not data.schema_path(out).exists():
+        import shutil
+
+        shutil.copy(data.schema_path(paths.data_dir() / PROOFS), data.schema_path(out))
+    if args.retime_inference:
+        n = retime_inference(out, provenance.machine()["hardware_tag"], {args.profile})
+        print(f"sweep: re-timed inference of {n} rows -> {out}")
+        return 0
+    if args.redo_contended is not None and out.exists():
+        dropped = drop_contended(out, {r.run_id for r in runs}, provenance.machine()["hardware_tag"],
+                                 args.redo_contended)
+        print(f"sweep: {dropped} contended runs dropped and scheduled again")
+    t0 = time.time()
+    counts = run_sweep(runs, out=out, profile_name=args.profile, max_mem_bytes=max_mem,
+                       threads=args.threads, timeout_s=args.timeout, device=args.device,
+                       memory_margin=args.memory_margin)
+    print(f"sweep {args.profile}: {counts} in {time.time() - t0:.0f} s -> {out}")
+    return 0

@@ -1,0 +1,9 @@
+"""Stage 5: what the chapters show. Tables and figures per chapter, one chart theme for the book.
+
+- :mod:`~chasm.report.charts`     the book's altair theme and offline renderer
+- :mod:`~chasm.report.tables`     showing tables without the pandas index
+- :mod:`~chasm.report.claims`     "The claims under test"
+- :mod:`~chasm.report.proving`    "Proving small networks"
+- :mod:`~chasm.report.costmodel`  "What a proof must compute"
+- :mod:`~chasm.report.scaling`    "Scaling laws"
+"""

@@ -1,0 +1,197 @@
+"""chasm.site.sphinxext: declared inputs are digested, and a changed input re-executes its chapter."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+
+from chasm.core import paths
+from chasm.site import build, sphinxext
+
+CONFIG = """\
+title: tiny
+author: tests
+only_build_toc_files: true
+execute:
+  execute_notebooks: cache
+  allow_errors: false
+  stderr_output: warn
+sphinx:
+  extra_extensions: [chasm.site.sphinxext]
+"""
+
+
+TOC = "format: jb-book\nroot: intro\nchapters:\n- file: chapter\n"
+
+
+CHAPTER = """\
+---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+
+# Chapter
+
+```{{code-cell}} ipython3
+# chasm-inputs: value.csv
+from pathlib import Path
+
+with open({counter!r}, "a") as log:
+    log.write("executed\\n")
+print("the value is", Path("value.csv").read_text().strip())
+```
+"""
+
+
+@pytest.fixture
+def tiny_book(tmp_path, monkeypatch):
+    root = tmp_path / "book"
+    root.mkdir()
+    counter = tmp_path / "executions.log"
+    (root / "_config.yml").write_text(CONFIG)
+    (root / "_toc.yml").write_text(TOC)
+    (root / "intro.md").write_text("# Tiny\n")
+    (root / "chapter.md").write_text(CHAPTER.format(counter=str(counter)))
+    (root / "value.csv").write_text("41\n")
+    monkeypatch.setenv("CHASM_ROOT", str(root))
+    return root, tmp_path / "out", counter
+
+
+def _executions(counter: Path) -> int:
+    return len(counter.read_text().splitlines()) if counter.exists() else 0
+
+
+@pytest.mark.slow
+def test_changed_input_reexecutes_and_unchanged_does_not(tiny_book):
+    root, out, counter = tiny_book
+    page = out / "_build" / "html" / "chapter.html"
+
+    build.build(out, root=root)
+    assert "the value is 41" in page.read_text()
+    assert _executions(counter) == 1
+
+    (root / "value.csv").write_text("42\n")  # the code cell is unchanged
+    build.build(out, root=root)
+    text = page.read_text()
+    assert "the value is 42" in text and "the value is 41" not in text
+    assert _executions(counter) == 2
+
+    build.build(out, root=root)  # nothing changed: served from the cache
+    assert "the value is 42" in page.read_text()
+    assert _executions(counter) == 2
+
+
+def test_stamp_source_appends_the_digest_of_the_inputs(tmp_path):
+    (tmp_path / "a.csv").write_text("1\n")
+    text = "x = 1\n# chasm-inputs: a.csv\ny = 2\n"
+    stamped, declared, digest = sphinxext.stamp_source(text, tmp_path)
+    assert declared == ["a.csv"]
+    expected = hashlib.sha256(b"a.csv\0" + b"1\n" + b"\0").hexdigest()
+    assert digest == expected
+    assert stamped == f"x = 1\n# chasm-inputs: a.csv | sha256={expected[:16]}\ny = 2\n"
+
+
+def test_stamp_changes_with_content_and_is_idempotent(tmp_path):
+    (tmp_path / "a.csv").write_text("1\n")
+    text = "# chasm-inputs: a.csv\n"
+    first, _, d1 = sphinxext.stamp_source(text, tmp_path)
+    assert sphinxext.stamp_source(first, tmp_path)[0] == first  # re-stamping replaces, never stacks
+    (tmp_path / "a.csv").write_text("2\n")
+    second, _, d2 = sphinxext.stamp_source(text, tmp_path)
+    assert d1 != d2 and first != second
+
+
+def test_stamp_walks_folders_and_ignores_bytecode(tmp_path):
+    pkg = tmp_path / "code"
+    (pkg / "__pycache__").mkdir(parents=True)
+    (pkg / "m.py").write_text("A = 1\n")
+    text = "# chasm-inputs: code\n"
+    _, _, d1 = sphinxext.stamp_source(text, tmp_path)
+    (pkg / "__pycache__" / "m.cpython-311.pyc").write_bytes(b"\x00")
+    assert sphinxext.stamp_source(text, tmp_path)[2] == d1
+    (pkg / "n.py").write_text("B = 2\n")
+    assert sphinxext.stamp_source(text, tmp_path)[2] != d1
+
+
+def test_stamp_leaves_undeclared_sources_alone(tmp_path):
+    text = "# nothing declared here\nprint(1)\n"
+    assert sphinxext.stamp_source(text, tmp_path) == (text, [], None)
+
+
+def test_stamp_refuses_a_missing_input(tmp_path):
+    with pytest.raises(FileNotFoundError, match="chasm-inputs names 'gone.csv'"):
+        sphinxext.stamp_source("# chasm-inputs: gone.csv\n", tmp_path)
+
+
+def test_dynamic_inputs_follow_the_commit(tmp_path, monkeypatch):
+    monkeypatch.setitem(sphinxext.DYNAMIC_INPUTS, "git:HEAD", lambda root: "aaaa")
+    d1 = sphinxext.inputs_digest(["git:HEAD"], tmp_path)
+    monkeypatch.setitem(sphinxext.DYNAMIC_INPUTS, "git:HEAD", lambda root: "bbbb")
+    assert sphinxext.inputs_digest(["git:HEAD"], tmp_path) != d1
+
+
+def test_offline_scripts_drop_thebe_and_duplicates():
+    class Js(str):
+        def __new__(cls, filename, body=""):
+            obj = super().__new__(cls, filename)
+            obj.filename, obj.attributes = filename, ({"body": body} if body else {})
+            return obj
+
+    scripts = [Js("vendor/vega.min.js"), Js("", 'const THEBE_JS_URL = "https://unpkg.com/thebe"'),
+               Js("sphinx-thebe.js"), Js("vendor/vega.min.js"), Js("", "var x = 1")]
+    kept = sphinxext.offline_scripts(scripts)
+    assert [(k.filename, k.attributes.get("body", "")) for k in kept] == [
+        ("vendor/vega.min.js", ""), ("", "var x = 1")]
+
+
+CHAPTERS = sorted((paths.repo_root() / "chapters").glob("*.md")) + [paths.repo_root() / "book" / "provenance.md"]
+IMPORT = re.compile(r"^\s*(?:from\s+(chasm(?:\.\w+)*)\s+import\s+([\w, ()]+)|import\s+(chasm(?:\.\w+)*))", re.M)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_every_chapter_declares_what_it_imports_and_reads(chapter):
+    """Each chasm module a chapter's code imports is declared (or is in the closure of a declared
+    module), every declared input exists, and each declared table comes with its schema."""
+    text = chapter.read_text()
+    declared = sphinxext.declared_inputs(text)
+    assert declared, f"{chapter.name} declares no inputs"
+    root = paths.repo_root()
+    assert "code/chasm" not in declared, "declare modules, not the whole package"
+    covered = {f for token in declared if sphinxext.MODULE.match(token)
+               for f in sphinxext.module_closure(root, token)}
+    for m in IMPORT.finditer(text):
+        module = m.group(1) or m.group(3)
+        names = [n.strip(" ()") for n in (m.group(2) or "").split(",") if n.strip(" ()")]
+        targets = []
+        for name in names:  # ``from chasm.x import y`` imports module chasm.x.y when there is one
+            try:
+                targets.append(sphinxext.module_file(root, f"{module}.{name}"))
+            except FileNotFoundError:
+                targets.append(sphinxext.module_file(root, module))
+        for target in targets or [sphinxext.module_file(root, module)]:
+            assert target in covered, f"{chapter.name} imports {target.relative_to(root)} but does not declare it"
+    for token in declared:
+        if sphinxext.MODULE.match(token) or token in sphinxext.DYNAMIC_INPUTS:
+            continue
+        assert (root / token).exists(), token
+        if token.endswith(".csv"):
+            assert token.removesuffix(".csv") + ".schema.yaml" in declared, f"{token} without its schema"
+
+
+def test_module_closure_follows_imports_inside_functions():
+    root = paths.repo_root()
+    closure = {p.relative_to(root / "code").as_posix() for p in sphinxext.module_closure(root, "chasm.laws.predict")}
+    assert "chasm/laws/predict.py" in closure and "chasm/core/data.py" in closure
+    assert "chasm/costmodel/frontier.py" in closure  # imported inside frontier_chunks
+    assert not any(p.startswith("chasm/experiments/") for p in closure)
+    with pytest.raises(FileNotFoundError, match="no source"):
+        sphinxext.module_closure(root, "chasm.nowhere")
