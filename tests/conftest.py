@@ -41,3 +41,26 @@ def site_pages(built_book) -> list[str]:
         for p in built_book.rglob("*.html")
         if not ({"_static", "_sources", "_images"} & set(p.relative_to(built_book).parts))
     )
+
+
+def _synthetic_frame(rng, families=(("mlp", range(12, 20)),), **kw):
+    """Synthetic sweep records (:func:`chasm.laws.coverage.simulate_runs`), validated against the real
+    proofs schema, as a typed frame."""
+    import pandas as pd
+
+    from chasm.core import data
+    from chasm.laws import coverage
+
+    schema = data.read_schema(paths.measurements_dir() / "proofs.schema.yaml")
+    records = []
+    for family, logrows in families:
+        records += coverage.simulate_runs(rng, family, logrows=tuple(logrows), **kw)
+    rows = data.validate_records(records, schema, "synthetic records")
+    return pd.DataFrame(rows, columns=schema.names)
+
+
+@pytest.fixture
+def synthetic_frame():
+    """A function ``(rng, families=(("mlp", range(12, 20)),), **simulate_runs arguments) -> frame`` of
+    synthetic proving runs that pass the proofs schema."""
+    return _synthetic_frame

@@ -7,6 +7,8 @@ Commands (each lives in its own module, which owns its arguments):
 - ``layouts``  circuit layouts from ezkl (rows, no proofs) for the cost model
 - ``infer``    torch inference timings on CPU or GPU, no proofs
 - ``overhead`` the measuring harness's cost against bare ezkl calls
+- ``extrapolation`` coverage of the laws' intervals far beyond the data (simulated)
+- ``price``    a query's proving against inference cost, with 95% intervals, per hardware scenario
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ COMMANDS = {
     "layouts": ("chasm.experiments.layouts", "lay out circuits (no proofs) to validate the cost model"),
     "infer": ("chasm.experiments.inference", "time torch inference (CPU or CUDA GPU) without proving"),
     "overhead": ("chasm.experiments.overhead", "measure the harness's own overhead against bare ezkl calls"),
+    "constants": ("chasm.experiments.circuit_constants", "read prover constants from the circuits ezkl builds"),
+    "linking": ("chasm.experiments.linking", "prove chains of chunk circuits and measure what linking costs"),
+    "ranges": ("chasm.experiments.range_probe", "probe fixed-point range limits on miniature Llamas"),
+    "extrapolation": ("chasm.laws.extrapolation", "simulate the laws' coverage 5-7 doublings beyond the data"),
+    "price": ("chasm.economics.pricing", "price one query: proving against inference in USD, kWh and seconds (Monte Carlo)"),
 }
 
 
@@ -29,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in {"-h", "--help"} or argv[0] not in COMMANDS:
         lines = ["usage: python -m chasm COMMAND [options]", "", "commands:"]
-        lines += [f"  {name:<9} {help_}" for name, (_, help_) in COMMANDS.items()]
+        lines += [f"  {name:<14} {help_}" for name, (_, help_) in COMMANDS.items()]
         print("\n".join(lines), file=sys.stdout if argv and argv[0] in {"-h", "--help"} else sys.stderr)
         return 0 if argv and argv[0] in {"-h", "--help"} else 2
     module = importlib.import_module(COMMANDS[argv[0]][0])

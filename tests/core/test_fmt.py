@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import math
 
 from chasm.core import fmt
@@ -30,3 +32,11 @@ def test_seconds_and_powers():
 def test_nbytes_picks_the_largest_unit_that_keeps_the_value_at_least_one():
     assert fmt.nbytes(17_800) == "17.4 KiB" and fmt.nbytes(132 * 2**20) == "132 MiB"
     assert fmt.nbytes(1.06 * 2**40) == "1.06 TiB" and fmt.nbytes(512) == "512 B"
+
+
+def test_parse_bytes_reads_binary_units_and_names_bad_text():
+    assert fmt.parse_bytes("20G") == 20 * 2**30 and fmt.parse_bytes("512MiB") == 512 * 2**20
+    assert fmt.parse_bytes("256GiB") == 256 * 2**30 and fmt.parse_bytes("1TiB") == 2**40
+    assert fmt.parse_bytes("1024") == 1024
+    with pytest.raises(ValueError, match="'lots'"):
+        fmt.parse_bytes("lots")

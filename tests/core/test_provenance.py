@@ -38,3 +38,9 @@ def test_pinned_versions_compare_pins_with_what_is_installed(tmp_path):
     rows = {r["package"]: r for r in provenance.pinned_versions(req)}
     assert set(rows) == {"numpy", "pytest"}
     assert rows["numpy"]["matches"] is False and rows["pytest"]["matches"] is True
+
+
+def test_mismatched_pins_lists_only_packages_off_their_pin(tmp_path):
+    req = tmp_path / "requirements.txt"
+    req.write_text("numpy==0.0.1\npytest==9.2.0\n")
+    assert provenance.mismatched_pins(provenance.pinned_versions(req)) == ["numpy"]

@@ -21,10 +21,13 @@ def test_peak_rss_bytes_is_the_largest_phase_peak():
 def test_load_runs_derives_columns_from_the_committed_table():
     table = runs.load_runs()
     assert (table["status"] == "ok").all() and len(table) > 0
-    assert np.allclose(table["rows_capacity"], 2.0 ** table["logrows"])
-    assert (table["max_peak_rss_bytes"] >= table["prove_peak_rss_bytes"]).all()
+    assert np.allclose(table["padded_rows"], 2.0 ** table["logrows"])
+    assert (table["peak_rss_bytes"] >= table["prove_peak_rss_bytes"]).all()
     assert np.allclose(table["overhead_ratio"], table["prove_s"] / table["infer_s"])
     assert (table["contended"] == (table["other_cpu_frac"].fillna(0) > constants.CONTENTION_LIMIT)).all()
+    frame = pd.DataFrame({"other_cpu_frac": [0.05, 0.5, None]})
+    assert list(runs.contended(frame)) == [False, True, False]
+    assert list(runs.contended(frame, missing=True)) == [False, True, True]
     everything = runs.load_runs(status=None)
     assert len(everything) == len(data.load_table(constants.PROOFS)) >= len(table)
 

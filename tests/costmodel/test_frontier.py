@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import math
 import pytest
 
-from chasm.core import ezkl_rules
 from chasm.costmodel import frontier
 from chasm.costmodel import llama
 from chasm.costmodel import validation
@@ -22,10 +20,21 @@ def test_frontier_workload_is_consistent():
         assert fw.rows_per_query_high == pytest.approx(fw.rows_per_query * (1 + half), rel=1e-6)
         assert fw.rows_per_query_low == pytest.approx(fw.rows_per_query * (1 - half) - fw.rows_pruned_max, rel=1e-6)
         assert fw.rows_band_rel >= validation.leave_out_errors()["rows_rel_err"].abs().median()
-        assert fw.chunks_per_query_low <= fw.chunks_per_query <= fw.chunks_per_query_high
-        assert fw.chunks_per_query == math.ceil(fw.rows_per_query / (2**fw.chunk_logrows - ezkl_rules.RESERVED_BLINDING_ROWS))
-        assert fw.chunk_logrows <= ezkl_rules.MAX_LOGROWS
-        assert fw.prover_work_per_query_low <= fw.prover_work_per_query <= fw.prover_work_per_query_high
-    assert loads[0].rows_per_query < loads[1].rows_per_query < loads[2].rows_per_query
+        assert 0 < fw.prefill_rows_share < 1
+        assert fw.kv_elements_per_query > 0
+    for key in ("rows_per_query", "flops_per_query", "kv_elements_per_query"):
+        assert getattr(loads[0], key) < getattr(loads[1], key) < getattr(loads[2], key)
     with pytest.raises(KeyError, match="llama3-8b"):
         frontier.frontier_workload("gpt-4")
+
+
+def test_work_ratio_is_chain_work_per_flop_with_the_rows_band():
+    from chasm.costmodel import prover
+
+    fw = frontier.frontier_workload("llama3-70b")
+    ratio = frontier.work_ratio("llama3-70b", 22)
+    per_row = float(prover.chain_work(22, 1).subs(prover.prover_constants("llama-decode")))
+    assert ratio["point"] == pytest.approx(per_row * fw.rows_per_query / fw.flops_per_query)
+    assert ratio["low"] < ratio["point"] < ratio["high"]
+    # more committed polynomials per row (the prompt's circuits) cost more per FLOP
+    assert frontier.work_ratio("llama3-70b", 22, kind="llama-prefill")["point"] > ratio["point"]

@@ -12,9 +12,7 @@ def test_every_source_names_a_repository_or_a_reference():
 
 
 def test_sourced_constants_are_consistent():
-    agg = sources.AGGREGATION_ROWS_PER_PROOF
-    assert agg["low"] < agg["point"] < agg["high"]
-    assert agg["point"] == 2 ** sources.AGGREGATION_NOTEBOOK_LOGROWS
+    assert sources.AGGREGATION_REMOVED_IN_MAJOR == int(sources.EZKL_TAG.lstrip("v").split(".")[0])
     assert sources.FIELD_MULS_PER_POINT_ADD == sources.MADD_MULTIPLICATIONS + sources.MADD_SQUARINGS == 11
     assert sources.EINSUM_ADVICE_VARS == 2 * sources.BASE_ADVICE_VARS
     assert sources.BN254_SCALAR_BITS == 254

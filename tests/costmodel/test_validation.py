@@ -59,7 +59,7 @@ def test_predicted_rows_match_proving_runs():
     if proofs.empty:
         pytest.skip("no ok runs in data/measurements/proofs.csv yet")
     assert proofs["rows_rel_err"].abs().max() < 0.02
-    assert (proofs["logrows_predicted"] == proofs["logrows_observed"]).all()
+    assert (proofs["logrows_modelled"] == proofs["logrows_observed"]).all()
 
 
 def test_error_table_reports_absolute_percent_errors_per_split_and_family():

@@ -55,7 +55,7 @@ def fake_rows(spec, scale):
 
 
 def fake_prove(model, x, *, settings, max_mem_bytes=None, timeout_s=None):
-    """A stand-in for chasm.prove.prove that returns a plausible ok record (peak memory
+    """A stand-in for chasm.experiments.prove.prove that returns a plausible ok record (peak memory
     1000 bytes per parameter)."""
     from chasm.experiments.models import parameter_count
 

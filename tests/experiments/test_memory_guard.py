@@ -55,7 +55,7 @@ def fake_rows(spec, scale):
 
 
 def fake_prove(model, x, *, settings, max_mem_bytes=None, timeout_s=None):
-    """A stand-in for chasm.prove.prove that returns a plausible ok record (peak memory
+    """A stand-in for chasm.experiments.prove.prove that returns a plausible ok record (peak memory
     1000 bytes per parameter)."""
     from chasm.experiments.models import parameter_count
 
@@ -88,7 +88,7 @@ def test_memory_prediction_follows_padded_rows(tmp_path, out, monkeypatch):
                              progress=False, memory_margin=1.0)
     assert counts == {"skipped_done": 0, "ok": 1, "skipped_memory": 1}
     table = data.load_table(out).set_index("run_id")
-    assert "predicted peak memory" in table.loc[runs[1].run_id, "error"]
+    assert "estimated peak memory" in table.loc[runs[1].run_id, "error"]
 
 
 @pytest.mark.slow

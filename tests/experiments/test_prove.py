@@ -62,4 +62,4 @@ def test_settings_reject_bad_values():
     with pytest.raises(ValueError, match="calibration_target"):
         prove.ProveSettings(calibration_target="fast")
     with pytest.raises(ValueError, match="visibility"):
-        prove.ProveSettings(input_visibility="hashed")
+        prove.ProveSettings(input_visibility="broadcast")

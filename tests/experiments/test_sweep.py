@@ -54,7 +54,7 @@ def fake_rows(spec, scale):
 
 
 def fake_prove(model, x, *, settings, max_mem_bytes=None, timeout_s=None):
-    """A stand-in for chasm.prove.prove that returns a plausible ok record (peak memory
+    """A stand-in for chasm.experiments.prove.prove that returns a plausible ok record (peak memory
     1000 bytes per parameter)."""
     from chasm.experiments.models import parameter_count
 
@@ -147,11 +147,9 @@ def test_run_killed_for_memory_stops_larger_runs_of_its_family(tmp_path, out, mo
     assert table.loc[table["status"] == "skipped_memory", "error"].str.contains(runs[0].run_id).all()
 
 
-def test_parse_bytes():
-    assert sweep.parse_bytes("20G") == 20 * 2**30
-    assert sweep.parse_bytes("512MiB") == 512 * 2**20
-    with pytest.raises(profiles.SweepConfigError):
-        sweep.parse_bytes("lots")
+def test_unreadable_memory_size_is_a_clear_error(capsys):
+    assert sweep.main(["--profile", "quick", "--max-mem", "lots", "--dry-run"]) == 2
+    assert "cannot read 'lots' as a memory size" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -7,26 +7,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from chasm.core import data
-from chasm.core import paths
-from chasm.laws import calibration
+from chasm.laws import coverage
 from chasm.laws import checks
 from chasm.laws import estimation
 from chasm.laws import rules
 from chasm.laws import selection
 
 
-def synthetic_frame(rng, families=(("mlp", range(12, 20)),), **kw) -> pd.DataFrame:
-    """Synthetic sweep records, validated against the real proofs schema, as a typed frame."""
-    schema = data.read_schema(paths.measurements_dir() / "proofs.schema.yaml")
-    records = []
-    for family, logrows in families:
-        records += calibration.simulate_runs(rng, family, logrows=tuple(logrows), **kw)
-    rows = data.validate_records(records, schema, "synthetic records")
-    return pd.DataFrame(rows, columns=schema.names)
-
-
-def test_held_out_check_predicts_only_the_two_largest_sizes_from_the_rest():
+def test_held_out_check_predicts_only_the_two_largest_sizes_from_the_rest(synthetic_frame):
     rng = np.random.default_rng(11)
     runs, _ = selection.select_runs(synthetic_frame(rng))
     check = checks.held_out_check(runs, "mlp", "prove_s")
@@ -44,7 +32,7 @@ def test_held_out_check_predicts_only_the_two_largest_sizes_from_the_rest():
 def test_crossing_of_a_known_law():
     rng = np.random.default_rng(12)
     # ratio = 2^-10 * N^0.5 reaches 1 at N = 2^20
-    obs = calibration.simulate_observations(rng, a=2.0**-10, b=0.5, sigma_config=0.01, sigma_rep=0.01)
+    obs = coverage.simulate_observations(rng, a=2.0**-10, b=0.5, sigma_config=0.01, sigma_rep=0.01)
     law = estimation.fit_law(selection.config_means(obs))
     cross = checks.crossing_logrows(law, 1.0)
     assert cross["low"] <= 20 <= cross["high"]
@@ -60,7 +48,7 @@ def test_crossing_of_a_known_law():
     assert not (math.isfinite(cross["low"]) and math.isfinite(cross["high"]))
 
 
-def test_held_out_check_needs_three_training_sizes():
+def test_held_out_check_needs_three_training_sizes(synthetic_frame):
     rng = np.random.default_rng(13)
     runs, _ = selection.select_runs(synthetic_frame(rng, families=(("cnn", range(12, 17)),)))
     check = checks.held_out_check(runs, "cnn", "prove_s")
@@ -70,7 +58,7 @@ def test_held_out_check_needs_three_training_sizes():
         checks.held_out_check(fewer, "cnn", "prove_s")
 
 
-def test_held_out_check_reports_interval_width_and_scatter_method():
+def test_held_out_check_reports_interval_width_and_scatter_method(synthetic_frame):
     rng = np.random.default_rng(18)
     runs, _ = selection.select_runs(synthetic_frame(rng))
     check = checks.held_out_check(runs, "mlp", "pk_bytes")

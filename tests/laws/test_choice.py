@@ -8,7 +8,7 @@ import pytest
 
 from chasm.core import data
 from chasm.core import paths
-from chasm.laws import calibration
+from chasm.laws import coverage
 from chasm.laws import candidates
 from chasm.laws import choice
 from chasm.laws import estimation
@@ -16,39 +16,29 @@ from chasm.laws import rules
 from chasm.laws import selection
 
 
-def synthetic_frame(rng, families=(("mlp", range(12, 20)),), **kw) -> pd.DataFrame:
-    """Synthetic sweep records, validated against the real proofs schema, as a typed frame."""
-    schema = data.read_schema(paths.measurements_dir() / "proofs.schema.yaml")
-    records = []
-    for family, logrows in families:
-        records += calibration.simulate_runs(rng, family, logrows=tuple(logrows), **kw)
-    rows = data.validate_records(records, schema, "synthetic records")
-    return pd.DataFrame(rows, columns=schema.names)
-
-
 def test_cross_validation_prefers_the_true_form():
     rng = np.random.default_rng(3)
-    curved = calibration.simulate_observations(rng, law=lambda n: 20.0 + 1e-4 * n, sigma_config=0.02, sigma_rep=0.01)
+    curved = coverage.simulate_observations(rng, law=lambda n: 20.0 + 1e-4 * n, sigma_config=0.02, sigma_rep=0.01)
     table, _ = choice.compare(selection.config_means(curved))
     chosen = table.loc[table["chosen"], "law"].item()
     assert chosen in {"affine", "fft_msm", "costmodel"}
     scores = table.set_index("law")["cv_rmse_log"]
     assert scores["affine"] < scores["power"]
-    straight = calibration.simulate_observations(rng, a=1e-3, b=0.6, sigma_config=0.02, sigma_rep=0.01)
+    straight = coverage.simulate_observations(rng, a=1e-3, b=0.6, sigma_config=0.02, sigma_rep=0.01)
     table, _ = choice.compare(selection.config_means(straight))
     assert table.loc[table["chosen"], "law"].item() == "power"
 
 
 def test_all_candidates_are_reported_with_their_cv_error():
     rng = np.random.default_rng(4)
-    table, fits = choice.compare(selection.config_means(calibration.simulate_observations(rng)))
+    table, fits = choice.compare(selection.config_means(coverage.simulate_observations(rng)))
     assert list(table["law"]) == [c.name for c in candidates.CANDIDATES]
     assert table["cv_rmse_log"].notna().all()
     assert table["chosen"].sum() == 1
     assert set(fits) == {c.name for c in candidates.CANDIDATES}
 
 
-def test_too_few_sizes_is_refused_with_a_count():
+def test_too_few_sizes_is_refused_with_a_count(synthetic_frame):
     rng = np.random.default_rng(6)
     frame = synthetic_frame(rng, families=(("cnn", range(15, 18)),))
     runs, _ = selection.select_runs(frame)
@@ -58,7 +48,7 @@ def test_too_few_sizes_is_refused_with_a_count():
     assert fits == {} and set(skipped) == set(rules.QUANTITIES)
 
 
-def test_pipeline_on_schema_valid_synthetic_records():
+def test_pipeline_on_schema_valid_synthetic_records(synthetic_frame):
     rng = np.random.default_rng(8)
     frame = synthetic_frame(rng, families=(("mlp", range(12, 20)), ("transformer", range(15, 17))))
     runs, tag = selection.select_runs(frame)
@@ -75,8 +65,8 @@ def test_pipeline_on_schema_valid_synthetic_records():
 
 def test_too_few_uncontended_sizes_is_reported_per_quantity_not_a_crash():
     rng = np.random.default_rng(16)
-    quiet = calibration.simulate_runs(rng, "cnn", logrows=(12, 13))
-    busy = calibration.simulate_runs(rng, "cnn", logrows=(14, 15, 16), other_cpu_frac=0.5)
+    quiet = coverage.simulate_runs(rng, "cnn", logrows=(12, 13))
+    busy = coverage.simulate_runs(rng, "cnn", logrows=(14, 15, 16), other_cpu_frac=0.5)
     for rec in busy:  # distinct circuits from the quiet ones
         rec["run_id"], rec["config_id"] = "busy-" + rec["run_id"], "busy-" + rec["config_id"]
     schema = data.read_schema(paths.measurements_dir() / "proofs.schema.yaml")

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from chasm.laws import calibration
+from chasm.laws import coverage
 from chasm.laws import candidates
 from chasm.laws import estimation
 from chasm.laws import rules
@@ -30,7 +30,7 @@ def memory_like(n):
 
 def test_power_law_recovers_a_known_exponent():
     rng = np.random.default_rng(1)
-    obs = calibration.simulate_observations(rng, a=3e-4, b=1.25, sigma_config=0.02, sigma_rep=0.01)
+    obs = coverage.simulate_observations(rng, a=3e-4, b=1.25, sigma_config=0.02, sigma_rep=0.01)
     law = estimation.fit_law(selection.config_means(obs), candidates.POWER)
     e = estimation.exponent(law)
     assert e["low"] < 1.25 < e["high"]
@@ -42,11 +42,11 @@ def test_power_law_recovers_a_known_exponent():
 def test_prediction_interval_holds_both_noise_sources():
     """Mean-of-many-runs < single new run; confidence band of the law < prediction band."""
     rng = np.random.default_rng(2)
-    law = estimation.fit_law(selection.config_means(calibration.simulate_observations(rng, sigma_rep=0.3, sigma_config=0.1)))
+    law = estimation.fit_law(selection.config_means(coverage.simulate_observations(rng, sigma_rep=0.3, sigma_config=0.1)))
     x = [2.0**16]
     single = estimation.predict_log(law, x)
     many = estimation.predict_log(law, x, reps=100)
-    band = estimation.predict_log(law, x, new_run=False)
+    band = estimation.confidence_log(law, x)
     width = lambda p: p["high"][0] - p["low"][0]  # noqa: E731
     assert width(band) < width(many) < width(single)
     assert single["point"][0] == pytest.approx(band["point"][0])
@@ -54,7 +54,7 @@ def test_prediction_interval_holds_both_noise_sources():
 
 def test_nonnegative_coefficients_stay_nonnegative():
     rng = np.random.default_rng(5)
-    obs = calibration.simulate_observations(rng, law=lambda n: 1e-5 * n * np.log2(n), sigma_config=0.3)
+    obs = coverage.simulate_observations(rng, law=lambda n: 1e-5 * n * np.log2(n), sigma_config=0.3)
     law = estimation.fit_law(selection.config_means(obs), candidates.candidate("fft_msm"))
     params = estimation.param_intervals(law)
     assert (params["point"] >= 0).all() and (params["low"] >= 0).all()
@@ -62,7 +62,7 @@ def test_nonnegative_coefficients_stay_nonnegative():
 
 
 def test_a_law_with_too_many_parameters_for_the_configs_is_refused():
-    cm = selection.config_means(calibration.simulate_observations(np.random.default_rng(7), logrows=(10, 11, 12)))
+    cm = selection.config_means(coverage.simulate_observations(np.random.default_rng(7), logrows=(10, 11, 12)))
     with pytest.raises(rules.InsufficientData, match="needs at least 4 configurations"):
         estimation.fit_law(cm, candidates.candidate("fft_msm"))
 

@@ -12,8 +12,7 @@ import pytest
 
 from chasm.core import data
 from chasm.core import paths
-from chasm.laws import calibration
-from chasm.laws import candidates
+from chasm.laws import coverage
 from chasm.laws import choice
 from chasm.laws import estimation
 from chasm.laws import predict
@@ -21,12 +20,10 @@ from chasm.laws import rules
 from chasm.laws import selection
 
 
-#: A stand-in frontier workload: 80 chunk proofs of 2^24 rows (95% band 78 to 83), and the query's
-#: prover work with aggregation worth 88 chunk proofs (band 86 to 95).
-CHUNKS = {"chunk_logrows": 24, "chunks_per_query": 80, "chunks_per_query_low": 78, "chunks_per_query_high": 83}
-
-
-EQUIVALENTS = {"": 88.0, "_low": 86.0, "_high": 95.0}
+def copy_prover_constants(target):
+    """The cost model's law (a candidate) reads the prover constants of the real circuits."""
+    for name in ("circuit_constants.csv", "circuit_constants.schema.yaml"):
+        shutil.copy(paths.measurements_dir() / name, target / name)
 
 
 @pytest.fixture()
@@ -37,29 +34,14 @@ def synthetic_root(tmp_path, monkeypatch):
     target = tmp_path / "data" / "measurements"
     target.mkdir(parents=True)
     shutil.copy(real / "proofs.schema.yaml", target / "proofs.schema.yaml")
+    copy_prover_constants(target)
     rng = np.random.default_rng(42)
-    records = calibration.simulate_runs(rng, "mlp", logrows=tuple(range(12, 20)))
-    records += calibration.simulate_runs(rng, "transformer", logrows=tuple(range(13, 19)))
-    records += calibration.simulate_runs(rng, "cnn", logrows=(15, 16, 17))
+    records = coverage.simulate_runs(rng, "mlp", logrows=tuple(range(12, 20)))
+    records += coverage.simulate_runs(rng, "transformer", logrows=tuple(range(13, 19)))
+    records += coverage.simulate_runs(rng, "cnn", logrows=(15, 16, 17))
     data.append_rows(target / "proofs.csv", records)
     monkeypatch.setenv("CHASM_ROOT", str(tmp_path))
     return tmp_path
-
-
-@pytest.fixture()
-def costmodel_stub(monkeypatch):
-    """The real cost model with ``frontier_workload`` replaced (its other functions are used as they are)."""
-    costmodel = pytest.importorskip("chasm.costmodel")
-    chunk_work = float(candidates.prover_work_of_rows(np.array([2.0 ** CHUNKS["chunk_logrows"]]))[0])
-
-    def frontier_workload(arch_id):
-        if arch_id != "llama3-70b":
-            raise KeyError(arch_id)
-        return {**CHUNKS, "rows_per_query": CHUNKS["chunks_per_query"] * 2 ** CHUNKS["chunk_logrows"],
-                **{f"prover_work_per_query{e}": n * chunk_work for e, n in EQUIVALENTS.items()}}
-
-    monkeypatch.setattr(costmodel, "frontier_workload", frontier_workload)
-    return costmodel
 
 
 def run(capsys, *argv):
@@ -87,7 +69,7 @@ def test_json_has_point_low_high_unit_per_quantity(synthetic_root, capsys):
     for q, e in result.items():
         assert e["unit"] == rules.QUANTITIES[q]
         assert 0 < e["low"] < e["point"] < e["high"]
-        assert e["rows"] == 2**16
+        assert e["padded_rows"] == 2**16
         assert "extrapolated_doublings" not in e
 
 
@@ -105,7 +87,7 @@ def test_json_matches_the_fit(synthetic_root, capsys):
 def test_rows_are_rounded_up_to_the_padded_domain(synthetic_root, capsys):
     status, out, _ = run(capsys, "--rows", "100000", "--family", "mlp", "--json")
     assert status == 0
-    assert json.loads(out)["prove_s"]["rows"] == 2**17
+    assert json.loads(out)["prove_s"]["padded_rows"] == 2**17
 
 
 def test_outside_range_is_refused_and_says_how_far(synthetic_root, capsys):
@@ -153,60 +135,15 @@ def test_missing_table_is_a_clear_error(tmp_path, monkeypatch, capsys):
     assert status == 1 and "proofs.csv is missing" in err
 
 
-def test_arch_requires_extrapolate(synthetic_root, costmodel_stub, capsys):
-    status, out, err = run(capsys, "--arch", "llama3-70b")
-    assert status == 2 and out == ""
-    assert "80 chunk proofs of 2^24 rows" in err and "always an extrapolation" in err
-    assert "6 doublings above the largest measured transformer circuit 2^18" in err
-
-
-def test_arch_scales_and_widens_per_query_quantities(synthetic_root, costmodel_stub, capsys):
-    status, out, err = run(capsys, "--arch", "llama3-70b", "--extrapolate", "--json")
-    assert status == 0, err
-    per_query = json.loads(out)
-    status, out, _ = run(capsys, "--rows", "2^24", "--family", "transformer", "--extrapolate", "--json")
-    per_chunk = json.loads(out)
-    n, n_low, n_high = CHUNKS["chunks_per_query"], CHUNKS["chunks_per_query_low"], CHUNKS["chunks_per_query_high"]
-    assert "proof_bytes" not in per_query  # not carried to a frontier chunk (public I/O, not rows)
-    for q in ("witness_s", "verify_s"):
-        got, chunk = per_query[q], per_chunk[q]
-        assert got["point"] == pytest.approx(n * chunk["point"])
-        assert got["low"] == pytest.approx(n_low * chunk["low"])
-        assert got["high"] == pytest.approx(n_high * chunk["high"])
-        assert (got["fit_low"], got["fit_high"]) == pytest.approx((n * chunk["low"], n * chunk["high"]))
-        assert got["scope"] == predict.PER_QUERY
-    prove, chunk = per_query["prove_s"], per_chunk["prove_s"]
-    assert prove["point"] == pytest.approx(EQUIVALENTS[""] * chunk["point"], rel=1e-9)
-    assert prove["low"] == pytest.approx(EQUIVALENTS["_low"] * chunk["low"], rel=1e-9)
-    assert prove["high"] == pytest.approx(EQUIVALENTS["_high"] * chunk["high"], rel=1e-9)
-    assert prove["scope"] == predict.PER_QUERY_PROVE
-    for q in ("prove_s", "witness_s", "verify_s"):
-        e = per_query[q]
-        assert e["low"] < e["fit_low"] < e["point"] < e["fit_high"] < e["high"]
-    for q in ("prove_peak_rss_bytes", "peak_rss_bytes", "setup_s", "pk_bytes"):
-        assert per_query[q]["point"] == pytest.approx(per_chunk[q]["point"])
-        assert per_query[q]["high"] == pytest.approx(per_chunk[q]["high"])
-    status, out, _ = run(capsys, "--arch", "llama3-70b", "--extrapolate")
-    assert status == 0 and "x80 per query" in out and predict.PER_QUERY in out
-    assert "95% band 78 to 83" in out
-
-
-def test_arch_without_the_cost_models_band_is_refused(synthetic_root, costmodel_stub, monkeypatch, capsys):
-    monkeypatch.setattr(costmodel_stub, "frontier_workload",
-                        lambda arch_id: {"chunk_logrows": 24, "chunks_per_query": 80, "rows_per_query": 1})
-    status, out, err = run(capsys, "--arch", "llama3-70b", "--extrapolate")
-    assert status == 1 and out == ""
-    assert "uncertainty band" in err and "chunks_per_query_low" in err
-
-
 def test_contended_timings_are_not_predicted_but_memory_is(tmp_path, monkeypatch, capsys):
     """Runs slowed by other processes lose their times only: too few timed sizes is reported, not a crash."""
     target = tmp_path / "data" / "measurements"
     target.mkdir(parents=True)
     shutil.copy(paths.measurements_dir() / "proofs.schema.yaml", target)
+    copy_prover_constants(target)
     rng = np.random.default_rng(5)
-    records = calibration.simulate_runs(rng, "mlp", logrows=(12, 13, 14))
-    busy = calibration.simulate_runs(rng, "mlp", logrows=(15, 16, 17), other_cpu_frac=0.6)
+    records = coverage.simulate_runs(rng, "mlp", logrows=(12, 13, 14))
+    busy = coverage.simulate_runs(rng, "mlp", logrows=(15, 16, 17), other_cpu_frac=0.6)
     for rec in busy:  # distinct circuits from the quiet ones
         rec["run_id"], rec["config_id"] = "busy-" + rec["run_id"], "busy-" + rec["config_id"]
     records += busy
@@ -221,15 +158,36 @@ def test_contended_timings_are_not_predicted_but_memory_is(tmp_path, monkeypatch
     assert "prove time" in out and "not predicted" in out and "3 distinct sizes" in out
 
 
-def test_unknown_arch_and_wrong_family(synthetic_root, costmodel_stub, capsys):
-    status, _, err = run(capsys, "--arch", "llama9-1t", "--extrapolate")
-    assert status == 2 and "unknown architecture" in err
-    status, _, err = run(capsys, "--arch", "llama3-70b", "--family", "mlp", "--extrapolate")
-    assert status == 2 and "transformer" in err
-
-
 def test_command_line_entry_point(synthetic_root):
     proc = subprocess.run([sys.executable, "-m", "chasm", "predict", "--rows", "2^30", "--family", "mlp"],
                           capture_output=True, text=True, env={**os.environ})
     assert proc.returncode == 2
     assert "11 doublings above the largest measured mlp circuit 2^19" in proc.stderr
+
+
+def test_arch_requires_extrapolate_and_a_known_model(capsys):
+    status, _, err = run(capsys, "--arch", "llama3-70b")
+    assert status == 2 and "--extrapolate" in err
+    status, _, err = run(capsys, "--arch", "llama9-1t", "--extrapolate")
+    assert status == 2 and "unknown architecture" in err and "llama3-70b" in err
+    status, _, err = run(capsys, "--arch", "llama3-70b", "--extrapolate", "--family", "mlp")
+    assert status == 2 and "--family" in err
+    status, _, err = run(capsys, "--arch", "llama3-70b", "--extrapolate", "--memory", "plenty")
+    assert status == 2 and "memory size" in err
+
+
+@pytest.mark.slow
+def test_arch_reports_a_chunk_whose_memory_interval_fits_the_budget(capsys):
+    """The issue's acceptance check: the chosen chunk's per-chunk peak memory (95% high bound) fits."""
+    status, out, _ = run(capsys, "--arch", "llama3-70b", "--extrapolate", "--memory", "256GiB", "--json")
+    assert status == 0
+    q = json.loads(out)
+    assert q["memory_budget_bytes"] == 256 * 2**30
+    for key in ("peak_rss_bytes", "prove_peak_rss_bytes", "prove_core_s", "prove_a_core_s", "prove_b_core_s"):
+        e = q[key]
+        assert 0 < e["low"] <= e["point"] <= e["high"], key
+    assert q["peak_rss_bytes"]["high"] <= q["memory_budget_bytes"]
+    assert q["prove_core_s"]["low"] <= min(q["prove_a_core_s"]["low"], q["prove_b_core_s"]["low"])
+    assert q["chunks"]["point"] * 2 ** q["chunk_logrows"] > 4e13  # the query's rows fit in its chunks
+    status, _, err = run(capsys, "--arch", "llama3-70b", "--extrapolate", "--memory", "512MiB")
+    assert status == 2 and "no chunk" in err

@@ -8,25 +8,12 @@ import pandas as pd
 import pytest
 
 from chasm.core import constants
-from chasm.core import data
-from chasm.core import paths
-from chasm.laws import calibration
 from chasm.laws import choice
 from chasm.laws import rules
 from chasm.laws import selection
 
 
-def synthetic_frame(rng, families=(("mlp", range(12, 20)),), **kw) -> pd.DataFrame:
-    """Synthetic sweep records, validated against the real proofs schema, as a typed frame."""
-    schema = data.read_schema(paths.measurements_dir() / "proofs.schema.yaml")
-    records = []
-    for family, logrows in families:
-        records += calibration.simulate_runs(rng, family, logrows=tuple(logrows), **kw)
-    rows = data.validate_records(records, schema, "synthetic records")
-    return pd.DataFrame(rows, columns=schema.names)
-
-
-def test_prepare_runs_filters_and_derives_columns():
+def test_prepare_runs_filters_and_derives_columns(synthetic_frame):
     rng = np.random.default_rng(9)
     frame = synthetic_frame(rng, families=(("mlp", range(12, 16)),))
     frame.loc[0, "status"] = "killed"
@@ -38,13 +25,13 @@ def test_prepare_runs_filters_and_derives_columns():
     assert (runs["status"] == "ok").all() and len(runs) == len(frame) - 1
     row = runs.set_index("run_id").loc[frame.loc[1, "run_id"]]
     assert row["peak_rss_bytes"] == 10**12
-    assert row["rows"] == 2.0 ** row["logrows"]
+    assert row["padded_rows"] == 2.0 ** row["logrows"]
     assert row["config_key"] == frame.loc[1, "run_id"].rsplit("-r", 1)[0]
     with pytest.raises(rules.InsufficientData, match="no successful runs on hardware 'nope'"):
         selection.select_runs(frame, "nope")
 
 
-def test_fit_against_num_rows_uses_num_rows_size_classes():
+def test_fit_against_num_rows_uses_num_rows_size_classes(synthetic_frame):
     rng = np.random.default_rng(10)
     runs, _ = selection.select_runs(synthetic_frame(rng))
     qf = choice.fit_quantity(runs, "mlp", "prove_s", size="num_rows")
@@ -53,7 +40,7 @@ def test_fit_against_num_rows_uses_num_rows_size_classes():
     assert set(qf.means.fold) == set(np.ceil(np.log2(runs["num_rows"])).astype(int))
 
 
-def test_prepare_runs_keeps_main_sweep_runs_at_default_scales_only():
+def test_prepare_runs_keeps_main_sweep_runs_at_default_scales_only(synthetic_frame):
     rng = np.random.default_rng(14)
     frame = synthetic_frame(rng, families=(("mlp", range(12, 17)),))
     frame.loc[0, "sweep_profile"] = "calibration"
@@ -71,7 +58,7 @@ def test_prepare_runs_keeps_main_sweep_runs_at_default_scales_only():
     assert table.loc["used for the fits (on synthetic)", "runs"] == len(runs)
 
 
-def test_contended_runs_lose_their_times_but_keep_memory_and_sizes():
+def test_contended_runs_lose_their_times_but_keep_memory_and_sizes(synthetic_frame):
     rng = np.random.default_rng(15)
     frame = synthetic_frame(rng, families=(("mlp", range(12, 18)),))
     frame.loc[0, "other_cpu_frac"] = constants.CONTENTION_LIMIT  # at the limit: kept
@@ -91,7 +78,7 @@ def test_contended_runs_lose_their_times_but_keep_memory_and_sizes():
     assert contended["runs"].tolist() == [2]
 
 
-def test_circuits_at_the_logrows_floor_are_left_out_of_fits_against_parameters():
+def test_circuits_at_the_logrows_floor_are_left_out_of_fits_against_parameters(synthetic_frame):
     rng = np.random.default_rng(17)
     frame = synthetic_frame(rng, families=(("mlp", range(14, 19)),))
     smallest = frame["logrows"] == 14

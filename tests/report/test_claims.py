@@ -28,3 +28,26 @@ def test_log_axis_helpers():
     ticks = report_claims.log_ticks([1.0, 100.0])
     assert ticks[0] == 1 and 5 in ticks and ticks[-1] == 100
     assert report_claims.log_ticks([1e6, 1e13]) == [10.0 ** k for k in range(6, 14)]
+
+
+def test_computed_verdicts_replace_the_recorded_ones_and_are_counted():
+    from chasm.core.claims import load_claims
+    from chasm.report.frontier import claim_verdicts
+
+    frame = load_claims()
+    shown = report_claims.with_verdicts(frame)
+    computed = claim_verdicts().set_index("claim_id")["verdict"]
+    by_id = shown.set_index("claim_id")
+    for claim, verdict in computed.items():
+        assert by_id.loc[claim, "verdict"] == verdict and by_id.loc[claim, "judged_against"]
+    others = by_id.drop(index=computed.index)
+    assert (others["verdict"] == frame.set_index("claim_id").drop(index=computed.index)["verdict"]).all()
+    counts = report_claims.verdict_counts(shown).set_index("verdict")["claims"]
+    assert counts.sum() == len(frame)
+    # a claim the table gives to another chapter cannot receive the frontier chapter's verdict
+    moved = frame.copy()
+    moved.loc[moved["claim_id"] == computed.index[0], "chapter"] = "scaling"
+    import pytest
+
+    with pytest.raises(ValueError, match="does not own"):
+        report_claims.with_verdicts(moved)

@@ -14,6 +14,6 @@ def test_validation_frame_covers_every_measured_circuit():
     proofs = validation.validate_proofs()
     distinct_proofs = 0 if proofs.empty else proofs["circuit_key"].nunique()
     assert len(frame) == len(layouts_table) + distinct_proofs
-    assert frame[["rows_predicted", "assignments_predicted"]].notna().all().all()
+    assert frame[["rows_modelled", "assignments_modelled"]].notna().all().all()
     chart = report_costmodel.validation_chart(frame).to_dict()
     assert len(chart["vconcat"]) == 2

@@ -32,7 +32,7 @@ def record(config_id, family, logrows, rep, prove_s, infer_s, peak, status="ok")
             rec.setdefault(f"{p}_s", 0.1)
             rec[f"{p}_peak_rss_bytes"] = peak if p == "prove" else peak // 2
     else:
-        rec["error"] = "predicted peak memory too large"
+        rec["error"] = "estimated peak memory too large"
     return rec
 
 
@@ -53,7 +53,7 @@ def test_summary_finds_largest_circuit_and_overhead_range(synthetic_root):
     s = report_proving.summarise(runs.load_runs())
     assert s.logrows_max == 17 and s.configs == 2 and s.runs == 6
     assert s.largest["logrows"] == 17 and s.largest["prove_s"] == 44.0
-    assert s.largest["max_peak_rss_bytes"] == 4 * 2**30
+    assert s.largest["peak_rss_bytes"] == 4 * 2**30
     assert s.overhead_ratio_min == pytest.approx(11.0 / 1e-4)
     assert s.overhead_ratio_max == pytest.approx(44.0 / 2e-4)
     assert s.contended_runs == 4  # other_cpu_frac 0.2 and 0.4 exceed the 0.10 limit

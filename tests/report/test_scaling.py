@@ -2,33 +2,42 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from chasm.core import data
-from chasm.core import paths
-from chasm.laws import calibration
-from chasm.laws import selection
+from chasm.report import scaling
 
 
-def synthetic_frame(rng, families=(("mlp", range(12, 20)),), **kw) -> pd.DataFrame:
-    """Synthetic sweep records, validated against the real proofs schema, as a typed frame."""
-    schema = data.read_schema(paths.measurements_dir() / "proofs.schema.yaml")
-    records = []
-    for family, logrows in families:
-        records += calibration.simulate_runs(rng, family, logrows=tuple(logrows), **kw)
-    rows = data.validate_records(records, schema, "synthetic records")
-    return pd.DataFrame(rows, columns=schema.names)
+def test_params_sweep_names_what_varies_and_what_is_fixed():
+    import json
+
+    import pandas as pd
+
+    configs = [{"d_model": d, "layers": 1, "seq": 4} for d in (16, 64, 196)]
+    runs = pd.DataFrame([{"family": "transformer", "config": json.dumps(c), "config_key": f"t{i}", "logrows": 15 + i,
+                          "padded_rows": 2.0 ** (15 + i), "params": 1000.0 * 4**i, "prove_s": 1.0 + i,
+                          "at_floor": False} for i, c in enumerate(configs)])
+    text = scaling.params_sweep(runs)["transformer"]
+    assert text.startswith("d_model 16 to 196")  # numeric order, not text order
+    assert "layers 1" in text and "seq 4" in text and text.endswith("fixed")
+    at_floor = runs.assign(at_floor=[True, False, False])
+    assert scaling.params_sweep(at_floor)["transformer"].startswith("d_model 64 to 196")
 
 
-def test_held_out_gaps_name_the_family_that_lacks_sizes():
-    from chasm.report import scaling
+def test_superlinearity_reads_the_interval_not_the_point():
+    rows = pd.DataFrame({"family": ["a", "b", "c"], "quantity": "prove_s", "against": "params",
+                         "point": [1.2, 0.8, 1.05], "low": [1.1, 0.7, 0.95], "high": [1.3, 0.9, 1.15]})
+    reading = scaling.superlinearity(rows).set_index("family")["reading"]
+    assert reading.to_dict() == {"a": "superlinear", "b": "sublinear", "c": "not resolved"}
 
-    rng = np.random.default_rng(16)
-    frame = synthetic_frame(rng, families=(("mlp", range(12, 17)), ("transformer", range(12, 16))))
-    runs, _ = selection.select_runs(frame)
-    checks = scaling.held_out_runs(runs, quantities=("prove_s",))
-    assert set(checks["family"]) == {"mlp"}
-    gaps = scaling.held_out_gaps(runs, checks, quantities=("prove_s",))
-    assert any(g.startswith("transformer") and "(4 distinct sizes)" in g for g in gaps)
-    assert not any(g.startswith("mlp") for g in gaps)
+
+def test_exponent_list_needs_both_size_measures():
+    rows = pd.DataFrame({"family": ["mlp"], "quantity": ["prove_s"], "against": ["padded_rows"], "point": [1.0],
+                         "low": [0.9], "high": [1.1], "sizes": [5], "circuits": [9], "runs": [27],
+                         "scatter_method": ["residuals"]})
+    import pytest
+
+    with pytest.raises(ValueError, match="none against parameters"):
+        scaling.exponent_list(rows, {"mlp": "width 8 to 768"})
+    both = pd.concat([rows, rows.assign(against="params", point=0.6, low=0.5, high=0.7)])
+    text = scaling.exponent_list(both, {"mlp": "width 8 to 768"})
+    assert "width 8 to 768" in text and "below 1" in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import re
 from pathlib import Path
@@ -154,37 +155,65 @@ def test_offline_scripts_drop_thebe_and_duplicates():
 
 
 CHAPTERS = sorted((paths.repo_root() / "chapters").glob("*.md")) + [paths.repo_root() / "book" / "provenance.md"]
-IMPORT = re.compile(r"^\s*(?:from\s+(chasm(?:\.\w+)*)\s+import\s+([\w, ()]+)|import\s+(chasm(?:\.\w+)*))", re.M)
+CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.M | re.S)
+
+
+def code_cells(text: str) -> str:
+    """The Python of a MyST notebook's code cells (cell options dropped)."""
+    return "\n".join("\n".join(line for line in cell.splitlines() if not line.startswith(":"))
+                     for cell in CELL.findall(text))
+
+
+def tables_read(root: Path, files: list[Path]) -> set[str]:
+    """Tables of data/ (paths relative to the repository) that the given modules name: the table
+    constants of chasm.core.constants they import, and string literals ending in .csv."""
+    from chasm.core import constants
+
+    names = {n: getattr(constants, n) for n in dir(constants) if n.isupper()
+             and isinstance(getattr(constants, n), str) and getattr(constants, n).endswith((".csv", ".yaml"))}
+    found = set()
+    for path in files:
+        if path.name == "constants.py" and path.parent.name == "core":
+            continue  # defines the names; the modules that import them read the tables
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "chasm.core.constants":
+                found |= {names[a.name] for a in node.names if a.name in names}
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.endswith(".csv") \
+                    and "/" not in node.value.strip("/").split("measurements/")[-1]:
+                if (root / "data" / node.value).exists():
+                    found.add(node.value)
+    return {f"data/{t}" for t in found}
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_every_chapter_declares_what_it_imports_and_reads(chapter):
-    """Each chasm module a chapter's code imports is declared (or is in the closure of a declared
-    module), every declared input exists, and each declared table comes with its schema."""
+    """Each chasm module a chapter's code imports is declared or in the closure of a declared module;
+    the tables its modules read are declared with their schemas, and no other table is; nothing declared
+    does not exist."""
+    root = paths.repo_root()
     text = chapter.read_text()
     declared = sphinxext.declared_inputs(text)
-    assert declared, f"{chapter.name} declares no inputs"
-    root = paths.repo_root()
-    assert "code/chasm" not in declared, "declare modules, not the whole package"
-    covered = {f for token in declared if sphinxext.MODULE.match(token)
-               for f in sphinxext.module_closure(root, token)}
-    for m in IMPORT.finditer(text):
-        module = m.group(1) or m.group(3)
-        names = [n.strip(" ()") for n in (m.group(2) or "").split(",") if n.strip(" ()")]
-        targets = []
-        for name in names:  # ``from chasm.x import y`` imports module chasm.x.y when there is one
-            try:
-                targets.append(sphinxext.module_file(root, f"{module}.{name}"))
-            except FileNotFoundError:
-                targets.append(sphinxext.module_file(root, module))
-        for target in targets or [sphinxext.module_file(root, module)]:
-            assert target in covered, f"{chapter.name} imports {target.relative_to(root)} but does not declare it"
+    assert declared and "code/chasm" not in declared, "declare data files and modules, not the whole package"
+    covered = {f for token in declared if sphinxext.MODULE.match(token) for f in sphinxext.module_closure(root, token)}
+    for module in sphinxext.package_imports(root, source=code_cells(text)):
+        assert sphinxext.module_file(root, module) in covered, f"{chapter.name} imports {module} undeclared"
     for token in declared:
-        if sphinxext.MODULE.match(token) or token in sphinxext.DYNAMIC_INPUTS:
-            continue
-        assert (root / token).exists(), token
-        if token.endswith(".csv"):
-            assert token.removesuffix(".csv") + ".schema.yaml" in declared, f"{token} without its schema"
+        if not (sphinxext.MODULE.match(token) or token in sphinxext.DYNAMIC_INPUTS):
+            assert (root / token).exists(), token
+    declared_tables = {t for t in declared if t.startswith("data/") and t.endswith(".csv")}
+    read = tables_read(root, sorted(covered))
+    undeclared = read - set(declared)
+    assert undeclared == set(), f"modules the chapter runs read undeclared data: {sorted(undeclared)}"
+    unread = declared_tables - read
+    assert unread == set(), f"{chapter.name} declares data no module it runs reads: {sorted(unread)}"
+    for table in declared_tables:
+        assert table.removesuffix(".csv") + ".schema.yaml" in declared, f"{table} without its schema"
+
+
+def test_the_declaration_check_sees_an_aliased_module_import():
+    source = "from chasm.report import scaling as sc\nimport chasm.core.fmt\n"
+    assert sphinxext.package_imports(paths.repo_root(), source=source) == {"chasm.report.scaling", "chasm.core.fmt"}
 
 
 def test_module_closure_follows_imports_inside_functions():

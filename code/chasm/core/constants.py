@@ -7,8 +7,8 @@ Table names are relative to ``data/`` (:func:`chasm.core.paths.data_dir`).
 from __future__ import annotations
 
 __all__ = [
-    "PROOFS", "LAYOUTS", "INFERENCE", "OVERHEAD", "CLAIMS", "ARCHITECTURES", "QUERY", "SWEEP_PROFILES",
-    "PHASES", "FAMILIES", "FAMILY_SCALES", "CONTENTION_LIMIT", "CONFIG_KEYS", "phase_columns",
+    "PROOFS", "LAYOUTS", "INFERENCE", "OVERHEAD", "CIRCUIT_CONSTANTS", "LINKING", "EXTRAPOLATION_COVERAGE", "CLAIMS", "ARCHITECTURES", "QUERY", "SWEEP_PROFILES",
+    "PHASES", "FAMILIES", "DEFAULT_SCALE", "FAMILY_SCALES", "CONTENTION_LIMIT", "CONFIG_KEYS", "phase_columns",
 ]
 
 #: Proving runs, one row per proof attempt (``python -m chasm sweep``).
@@ -19,6 +19,12 @@ LAYOUTS = "measurements/layouts.csv"
 INFERENCE = "measurements/inference.csv"
 #: The harness's cost against bare ezkl calls (``python -m chasm overhead``).
 OVERHEAD = "measurements/overhead.csv"
+#: Prover constants read from the circuits ezkl builds (``python -m chasm.experiments.circuit_constants``).
+CIRCUIT_CONSTANTS = "measurements/circuit_constants.csv"
+#: Linked chains of chunk proofs (``python -m chasm.experiments.linking``).
+LINKING = "measurements/linking.csv"
+#: Coverage of the laws' intervals far beyond the data, simulated (``python -m chasm extrapolation``).
+EXTRAPOLATION_COVERAGE = "simulations/extrapolation_coverage.csv"
 #: The article's quantitative claims.
 CLAIMS = "claims.csv"
 #: Frontier model shapes (Llama 3.1).
@@ -34,9 +40,13 @@ PHASES = ("export", "settings", "calibrate", "compile", "srs", "setup", "witness
 #: Model families of the proving experiments.
 FAMILIES = ("mlp", "cnn", "transformer")
 
-#: Fixed-point scale (log2 of the multiplier) per family, fixed so that a sweep measures model size
-#: and not calibration's choice of precision.
-FAMILY_SCALES = {"mlp": 7, "cnn": 7, "transformer": 7}
+#: ezkl's fixed-point scale (log2 of the multiplier of inputs and parameters) used by every experiment
+#: unless it says otherwise.
+DEFAULT_SCALE = 7
+
+#: Fixed-point scale per family, fixed so that a sweep measures model size and not calibration's choice
+#: of precision.
+FAMILY_SCALES = {"mlp": DEFAULT_SCALE, "cnn": DEFAULT_SCALE, "transformer": DEFAULT_SCALE}
 
 #: A run is *contended* when other processes used more than this share of the machine's CPU during it
 #: (``other_cpu_frac``); its timings are not used by the laws, its memory and sizes are.

@@ -12,7 +12,7 @@ import math
 
 __all__ = ["BN254_TWO_ADICITY", "MAX_LOGROWS", "MIN_LOGROWS", "ASSUMED_BLINDING_FACTORS",
            "RESERVED_BLINDING_ROWS_PAD", "RESERVED_BLINDING_ROWS", "DEFAULT_INNER_COLS", "DEFAULT_DECOMP_BASE",
-           "DEFAULT_DECOMP_LEGS", "logrows_rule", "padded_rows"]
+           "DEFAULT_DECOMP_LEGS", "logrows_rule", "max_logrows_for_degree", "padded_rows"]
 
 #: 2-adicity of the BN254 scalar field: the largest FFT domain is 2**28 (halo2curves ``Fr::S``).
 BN254_TWO_ADICITY = 28
@@ -43,6 +43,13 @@ def logrows_rule(num_rows: float, einsum_rows: float = 0.0, *, decomp_base: int 
                bits(max(decomp_base - 1, lookup_range) + RESERVED_BLINDING_ROWS + 1),
                bits(einsum_rows))
     return int(min(max(need, MIN_LOGROWS), max_logrows))
+
+
+def max_logrows_for_degree(degree: int) -> int:
+    """The largest logrows ezkl accepts for a circuit of constraint ``degree``: the quotient's extended
+    domain ``2^k (degree - 1)`` must fit the field's FFT domain ``2^S`` (``extended_k_is_small_enough``),
+    and ``k`` never exceeds :data:`MAX_LOGROWS`. Degree 5 gives 26, degree 6 gives 25."""
+    return min(MAX_LOGROWS, BN254_TWO_ADICITY - math.ceil(math.log2(degree - 1)))
 
 
 def padded_rows(num_rows: float, **kw) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 __all__ = ["SUPERSCRIPT", "superscript", "pow2", "seconds", "gib", "nbytes", "sci", "interval", "interval_text",
-           "pct", "duration"]
+           "pct", "duration", "parse_bytes"]
 
 SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -84,3 +84,16 @@ def duration(value: float) -> str:
     elif value >= 2 * 3600:
         text += f" ({value / 3600:.3g} h)"
     return text
+
+
+def parse_bytes(text: str) -> int:
+    """A memory size from text: ``'20G'``, ``'512M'``, ``'1.5GiB'``, ``'256GiB'``, ``'1TiB'`` or a plain number
+    of bytes (binary units). Raises ``ValueError`` naming the text when it is not one."""
+    units = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
+    t = text.strip().lower().removesuffix("ib").removesuffix("b")
+    try:
+        if t and t[-1] in units:
+            return int(float(t[:-1]) * units[t[-1]])
+        return int(float(t))
+    except ValueError:
+        raise ValueError(f"cannot read {text!r} as a memory size (e.g. 20G, 512M, 256GiB)") from None

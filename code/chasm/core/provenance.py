@@ -18,7 +18,7 @@ import psutil
 
 from chasm.core import paths
 
-__all__ = ["cpu_model", "git_commit", "package_version", "machine", "utc_now", "pinned_versions"]
+__all__ = ["cpu_model", "git_commit", "package_version", "machine", "utc_now", "pinned_versions", "mismatched_pins"]
 
 
 def cpu_model() -> str:
@@ -94,3 +94,9 @@ def pinned_versions(requirements: Path | None = None) -> list[dict]:
             "matches": installed.split("+")[0] == pinned.split("+")[0],
         })
     return rows
+
+
+def mismatched_pins(rows: list[dict] | None = None) -> list[str]:
+    """Packages whose installed version differs from their pin (:func:`pinned_versions`)."""
+    rows = pinned_versions() if rows is None else rows
+    return [r["package"] for r in rows if not r["matches"]]

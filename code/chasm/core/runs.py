@@ -19,7 +19,7 @@ import pandas as pd
 from chasm.core import data
 from chasm.core.constants import CONFIG_KEYS, CONTENTION_LIMIT, PROOFS, phase_columns
 
-__all__ = ["load_runs", "peak_rss_bytes", "size_label", "per_config"]
+__all__ = ["load_runs", "peak_rss_bytes", "contended", "size_label", "per_config"]
 
 
 def load_runs(*, status: str | None = "ok", profiles: list[str] | None = None,
@@ -27,10 +27,9 @@ def load_runs(*, status: str | None = "ok", profiles: list[str] | None = None,
     """The proving runs, optionally only rows of one ``status`` and some sweep profiles.
 
     ``frame`` is the table itself (default: ``data/measurements/proofs.csv``). Adds derived columns:
-    ``rows_capacity`` (``2**logrows``, the domain the prover works on, rows), ``total_s`` (sum of all
-    phase wall times, s), ``max_peak_rss_bytes`` (:func:`peak_rss_bytes`, bytes), ``overhead_ratio``
-    (``prove_s / infer_s``), ``contended`` (``other_cpu_frac`` above
-    :data:`~chasm.core.constants.CONTENTION_LIMIT`) and ``size_label`` (the size parameters).
+    ``padded_rows`` (``2**logrows``, the domain the prover works on, rows), ``total_s`` (sum of all
+    phase wall times, s), ``peak_rss_bytes`` (:func:`peak_rss_bytes`, bytes), ``overhead_ratio``
+    (``prove_s / infer_s``), ``contended`` (:func:`contended`) and ``size_label`` (the size parameters).
     """
     frame = data.load_table(PROOFS) if frame is None else frame
     if status is not None:
@@ -38,11 +37,11 @@ def load_runs(*, status: str | None = "ok", profiles: list[str] | None = None,
     if profiles is not None:
         frame = frame[frame["sweep_profile"].isin(profiles)]
     frame = frame.copy()
-    frame["rows_capacity"] = np.power(2.0, frame["logrows"])
+    frame["padded_rows"] = np.power(2.0, frame["logrows"])
     frame["total_s"] = frame[phase_columns("_s")].sum(axis=1, min_count=1)
-    frame["max_peak_rss_bytes"] = peak_rss_bytes(frame)
+    frame["peak_rss_bytes"] = peak_rss_bytes(frame)
     frame["overhead_ratio"] = frame["prove_s"] / frame["infer_s"]
-    frame["contended"] = frame["other_cpu_frac"].fillna(0) > CONTENTION_LIMIT
+    frame["contended"] = contended(frame)
     frame["size_label"] = [size_label(c) for c in frame["config"]]
     return frame
 
@@ -59,6 +58,15 @@ def peak_rss_bytes(runs: pd.DataFrame | Mapping) -> pd.Series | float:
     values = [runs.get(c) for c in cols]
     values = [float(v) for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
     return max(values) if values else math.nan
+
+
+def contended(runs: pd.DataFrame, *, missing: bool = False, limit: float = CONTENTION_LIMIT) -> pd.Series:
+    """Whether each run's timings were slowed by other work: its ``other_cpu_frac`` (share of the
+    machine's CPU used by other processes during the run) exceeds ``limit`` (default
+    :data:`~chasm.core.constants.CONTENTION_LIMIT`). A run that did not record it counts as ``missing``
+    (not contended by default; :mod:`chasm.experiments.curation` re-runs such runs, to be safe)."""
+    frac = pd.to_numeric(runs["other_cpu_frac"], errors="coerce")
+    return (frac > limit) | (frac.isna() & missing)
 
 
 def size_label(config_json: str) -> str:

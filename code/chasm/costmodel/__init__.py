@@ -23,8 +23,8 @@ Four layers, each a plain function of shapes:
 3. **Prover work** for a circuit of ``2**k`` rows and ``n`` committed
    polynomials (:func:`prover_work`): Pippenger multi-scalar multiplications and
    radix-2 FFTs, in BN254 scalar-field multiplications.
-4. **Chunking** (:func:`chunked_work`): circuits larger than one halo2 proof can
-   hold are split into chunks of ``2**K`` rows whose proofs are aggregated.
+4. **Chunking** (:func:`chain_work`): circuits larger than one halo2 proof can
+   hold are split into chunks of ``2**K`` rows, proven as a chain (ezkl 23 cannot aggregate them).
 
 :func:`frontier_workload` applies the model to the Llama-3 models of
 ``data/architectures.csv`` answering the query of ``data/query.csv``.
@@ -51,11 +51,11 @@ from chasm.costmodel.families import network_work
 from chasm.costmodel.frontier import FrontierWorkload, frontier_table, frontier_workload
 from chasm.costmodel.layout import DEFAULT_RUN_ARGS, RunArgs, Work
 from chasm.costmodel.llama import list_architectures, load_architectures, load_query
-from chasm.costmodel.prover import PROVER_CONSTANTS, prover_work
+from chasm.costmodel.prover import prover_constants, prover_work
 
 __all__ = ["Constants", "circuit_rows", "circuit_size", "default_constants", "estimate_constants", "network_work",
            "FrontierWorkload", "frontier_table", "frontier_workload", "DEFAULT_RUN_ARGS", "RunArgs", "Work",
-           "list_architectures", "load_architectures", "load_query", "PROVER_CONSTANTS", "prover_work", "main"]
+           "list_architectures", "load_architectures", "load_query", "prover_constants", "prover_work", "main"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,6 @@
-"""Fitting the free constants of the layout model to measured circuits, and predicting layouts.
+"""Fitting the free constants of the layout model to measured circuits, and the circuit sizes they give.
 
-The constants :data:`~chasm.costmodel.operations.FITTED` (per-element and per-row
+The constants :data:`~chasm.costmodel.operations.ESTIMATED` (per-element and per-row
 cells of layer/RMS norm and softmax, the fixed cells of one Freivalds einsum) are
 fitted by ordinary least squares to the base and einsum cells ezkl reported for
 measured circuits (rows of ``data/measurements/layouts.csv``). Only equations in
@@ -26,7 +26,7 @@ from chasm.core import data, paths
 from chasm.core.constants import LAYOUTS
 from chasm.costmodel.families import network_work
 from chasm.costmodel.layout import RunArgs
-from chasm.costmodel.operations import FITTED
+from chasm.costmodel.operations import ESTIMATED
 from chasm.core.ezkl_rules import MAX_LOGROWS, MIN_LOGROWS, RESERVED_BLINDING_ROWS, logrows_rule
 from chasm.costmodel.symbols import B
 
@@ -44,8 +44,8 @@ def _run_args_from_row(row: Mapping) -> RunArgs:
 def _linear_parts(expr: sp.Expr) -> tuple[float, dict[str, float]]:
     """Split an expression linear in the fitted symbols into (constant, {name: coefficient})."""
     expr = sp.expand(expr)
-    coeffs = {name: float(expr.coeff(sym)) for name, sym in FITTED.items()}
-    const = float(expr.subs({sym: 0 for sym in FITTED.values()}))
+    coeffs = {name: float(expr.coeff(sym)) for name, sym in ESTIMATED.items()}
+    const = float(expr.subs({sym: 0 for sym in ESTIMATED.values()}))
     return const, coeffs
 
 
@@ -53,7 +53,7 @@ def design(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, lis
     """Least-squares system for the fitted constants: one equation for base cells and one for
     einsum cells per circuit, every equation kept (see :func:`informative_equations`).
     Returns (X, y - known part, circuit index per equation, names)."""
-    names = list(FITTED)
+    names = list(ESTIMATED)
     X, y, idx = [], [], []
     for i, row in enumerate(frame.to_dict("records")):
         work = network_work(row["family"], json.loads(row["config"]), _run_args_from_row(row))
@@ -85,7 +85,7 @@ class Constants:
     n_equations: int
 
     def as_subs(self) -> dict[sp.Symbol, float]:
-        return {FITTED[nm]: float(v) for nm, v in zip(self.names, self.values)}
+        return {ESTIMATED[nm]: float(v) for nm, v in zip(self.names, self.values)}
 
     def table(self) -> pd.DataFrame:
         """Each constant with its 95% confidence interval (t distribution, ``dof`` degrees)."""
@@ -98,7 +98,7 @@ class Constants:
 
 
 def estimate_constants(frame: pd.DataFrame) -> Constants:
-    """Constants :data:`FITTED` to measured layouts (rows of ``layouts.csv``) by least squares.
+    """Constants :data:`ESTIMATED` to measured layouts (rows of ``layouts.csv``) by least squares.
 
     Only the equations of :func:`informative_equations` enter the system; the degrees of
     freedom are their number less the number of constants. Constants that no circuit in
@@ -153,7 +153,7 @@ def circuit_size(family: str, config: Mapping, constants: Constants | None = Non
 
 
 def circuit_rows(family: str, config: dict, **run_args) -> float:
-    """Rows (ezkl ``num_rows``) the model predicts for a measured family and size ``config``
+    """Rows (ezkl ``num_rows``) the model counts for a measured family and size ``config``
     (the JSON ``config`` of ``proofs.csv``); ``run_args`` as in ezkl (``num_inner_cols``,
     ``decomp_base``, ``decomp_legs``, ``disable_freivalds``, ``output_visibility``)."""
     return circuit_size(family, config, **run_args)["num_rows"]

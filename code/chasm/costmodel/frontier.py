@@ -1,6 +1,8 @@
 """The cost model applied to the Llama 3 models of ``data/architectures.csv`` answering the query
-of ``data/query.csv``: multiply-accumulates, rows, chunks and prover work per token and per query,
-with 95% intervals (:func:`frontier_workload`; method in :func:`rows_interval`).
+of ``data/query.csv``: multiply-accumulates, FLOPs and rows per token and per query, with 95% intervals
+(:func:`frontier_workload`; method in :func:`rows_interval`), and the key/value-cache elements each
+decoding step reads (what linking the steps must commit). How the rows are cut into chunk proofs, and
+what proving them costs, is :mod:`chasm.laws.frontier`.
 """
 
 from __future__ import annotations
@@ -18,16 +20,14 @@ from chasm.costmodel.layout import DEFAULT_RUN_ARGS, RunArgs, Work, total
 from chasm.costmodel.llama import (
     Architecture, llama_layer_ops, llama_pass, list_architectures, load_architectures, load_query,
 )
-from chasm.costmodel.operations import FITTED
-from chasm.costmodel.prover import (
-    PROVER_CONSTANTS, chunk_memory_bytes, chunk_optimum, chunked_work, chunks_for_rows,
-)
-from chasm.costmodel.sources import AGGREGATION_ROWS_PER_PROOF, BASE_ADVICE_VARS, EINSUM_ADVICE_VARS
+from chasm.costmodel.operations import ESTIMATED
+from chasm.costmodel.prover import chain_work, prover_constants
+from chasm.costmodel.sources import BASE_ADVICE_VARS, EINSUM_ADVICE_VARS
 from chasm.costmodel.symbols import t
 from chasm.costmodel.validation import BAND_COVERAGE, conformal_quantile, error_trend_at, leave_out_errors
 
 __all__ = ["Z95", "row_equivalents", "FrontierWorkload", "layer_rows", "rows_interval", "leave_out_bound",
-           "frontier_workload", "frontier_table", "rows_by_operation"]
+           "frontier_workload", "frontier_table", "work_ratio", "rows_by_operation"]
 
 #: Two-sided 95% normal quantile (for the fitted constants' standard error).
 Z95 = NormalDist().inv_cdf((1 + BAND_COVERAGE) / 2)
@@ -54,17 +54,15 @@ def _sum_over_positions(expr: sp.Expr, first: int, last: int) -> float:
 class FrontierWorkload:
     """Work to prove one Llama-3 model's inference with ezkl's layout (floats).
 
-    ``macs/flops/rows_per_token``: one decoding step at the query's mean cache length;
-    ``prover_work_per_token``: the query's prover work over its ``prompt + generated - 1``
-    processed tokens. ``*_per_query``: prefill of the prompt plus ``generated - 1`` decoding steps.
+    ``macs/flops/rows_per_token``: one decoding step at the query's mean cache length.
+    ``*_per_query``: prefill of the prompt plus ``generated - 1`` decoding steps.
     Rows are base-region row equivalents (:func:`row_equivalents`) at ezkl's
     default layout; ``rows_per_*_low/high`` the 95% interval of :func:`rows_interval`
     (``rows_band_rel``: leave-out prediction bound, ``rows_trend_rel``: extrapolated drift of the
     error with size, ``rows_se_rel``: standard error from the fitted constants,
     ``rows_pruned_max``: rows ezkl may drop from the last layer's prefill).
-    Prover work in BN254 field multiplications, with the interval of the rows and the
-    sourced range of the aggregation constant; ``work_ratio``: prover field multiplications per
-    inference FLOP of the query.
+    ``kv_elements_per_query``: key/value-cache elements the decoding steps read, summed over the steps
+    (each step proven on its own takes the whole cache as input).
     """
 
     arch_id: str
@@ -81,20 +79,7 @@ class FrontierWorkload:
     rows_per_query: float
     rows_per_query_low: float
     rows_per_query_high: float
-    chunk_logrows: int
-    chunks_per_query: int
-    chunks_per_query_low: int
-    chunks_per_query_high: int
-    prover_work_per_query: float
-    prover_work_per_query_low: float
-    prover_work_per_query_high: float
-    prover_work_per_token: float
-    prover_work_per_token_low: float
-    prover_work_per_token_high: float
-    work_ratio: float
-    work_ratio_low: float
-    work_ratio_high: float
-    chunk_memory_bytes: float
+    kv_elements_per_query: float
     prefill_rows_share: float
     rows_band_rel: float
     rows_trend_rel: float
@@ -120,7 +105,7 @@ def _rows_se(arch: Architecture, query: dict, constants: Constants, ra: RunArgs)
     step = row_equivalents(llama_pass(arch, 1, t, ra), ra)
     grad = []
     for name in constants.names:
-        sym = FITTED[name]
+        sym = ESTIMATED[name]
         d_prefill = float(sp.diff(prefill, sym).subs(values))
         d_step = sp.diff(step, sym).subs(values)
         grad.append(d_prefill + _sum_over_positions(d_step, P + 1, P + Gn - 1))
@@ -152,7 +137,7 @@ def leave_out_bound() -> dict[str, float]:
     return conformal_quantile(leave_out_errors()["rows_rel_err"].abs(), BAND_COVERAGE)
 
 
-def frontier_workload(arch_id: str, *, chunk_logrows: int | None = None, constants: Constants | None = None) -> FrontierWorkload:
+def frontier_workload(arch_id: str, *, constants: Constants | None = None) -> FrontierWorkload:
     """Per-token and per-query work of Llama-3 ``arch_id`` (see :func:`list_architectures`) on the
     query of ``data/query.csv``, at ezkl's default layout, with the intervals of :func:`rows_interval`."""
     archs = load_architectures()
@@ -175,31 +160,19 @@ def frontier_workload(arch_id: str, *, chunk_logrows: int | None = None, constan
     trend = error_trend_at(rows_query)
     trend_rel = max(abs(trend["low"]), abs(trend["high"]))
     se_rel = _rows_se(arch, query, constants, ra) / rows_query
-    K = int(chunk_logrows or chunk_optimum()["K_best"])
     rows_low, rows_high = rows_interval(rows_query, band, trend_rel, se_rel, pruned)
     rows_token = float(row_equivalents(tok, ra))
     token_low, token_high = rows_interval(rows_token, band, trend_rel, se_rel, pruned / (P + Gn - 1))
 
-    def work(rows: float, agg: float) -> float:
-        return float(chunked_work(K, rows, agg, continuous=True).subs(PROVER_CONSTANTS))
-
-    agg = AGGREGATION_ROWS_PER_PROOF
-    w_point, w_low, w_high = work(rows_query, agg["point"]), work(rows_low, agg["low"]), work(rows_high, agg["high"])
-    tokens = P + Gn - 1
+    kv_width = arch.n_kv_heads * (arch.d_model // arch.n_heads)
+    kv_elements = sum(2 * arch.n_layers * c * kv_width for c in range(P + 1, P + Gn))
     return FrontierWorkload(
         arch_id=arch_id, params=arch.params, prompt_tokens=P, generated_tokens=Gn,
         macs_per_token=float(tok.macs), flops_per_token=float(tok.flops),
         rows_per_token=rows_token, rows_per_token_low=token_low, rows_per_token_high=token_high,
         macs_per_query=macs_query, flops_per_query=flops_query,
         rows_per_query=rows_query, rows_per_query_low=rows_low, rows_per_query_high=rows_high,
-        chunk_logrows=K, chunks_per_query=chunks_for_rows(rows_query, K),
-        chunks_per_query_low=chunks_for_rows(rows_low, K), chunks_per_query_high=chunks_for_rows(rows_high, K),
-        prover_work_per_query=w_point, prover_work_per_query_low=w_low, prover_work_per_query_high=w_high,
-        prover_work_per_token=w_point / tokens, prover_work_per_token_low=w_low / tokens,
-        prover_work_per_token_high=w_high / tokens,
-        work_ratio=w_point / flops_query, work_ratio_low=w_low / flops_query, work_ratio_high=w_high / flops_query,
-        chunk_memory_bytes=float(chunk_memory_bytes(K).subs(PROVER_CONSTANTS)),
-        prefill_rows_share=rows_prefill / rows_query,
+        kv_elements_per_query=float(kv_elements), prefill_rows_share=rows_prefill / rows_query,
         rows_band_rel=band, rows_trend_rel=trend_rel, rows_se_rel=se_rel, rows_pruned_max=pruned,
     )
 
@@ -207,6 +180,16 @@ def frontier_workload(arch_id: str, *, chunk_logrows: int | None = None, constan
 def frontier_table(**kw) -> pd.DataFrame:
     """:func:`frontier_workload` of every architecture, one row each."""
     return pd.DataFrame([vars(frontier_workload(a, **kw)) for a in list_architectures()])
+
+
+def work_ratio(arch_id: str, chunk_logrows: int, kind: str = "llama-decode") -> dict[str, float]:
+    """Prover field multiplications per inference FLOP of ``arch_id``'s query proven as a chain of chunks
+    of ``2^chunk_logrows`` rows (:func:`chasm.costmodel.prover.chain_work` with the measured constants of
+    ``kind``), low/point/high from the 95% interval of the rows."""
+    w = frontier_workload(arch_id)
+    per_row = float(chain_work(chunk_logrows, 1).subs(prover_constants(kind)))
+    return {end: per_row * getattr(w, "rows_per_query" + ("" if end == "point" else f"_{end}")) / w.flops_per_query
+            for end in ("low", "point", "high")}
 
 
 

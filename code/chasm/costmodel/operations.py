@@ -4,7 +4,7 @@ activations, normalisations, softmax, rotary embeddings, inputs and outputs).
 Each function returns a :class:`~chasm.costmodel.layout.Work`: multiply-accumulates,
 other arithmetic, nonlinear evaluations and rescalings of inference, and the cells
 ezkl lays out for them. Composite operations whose layout was not derived line by
-line (layer/RMS norm, softmax) carry the symbolic constants of :data:`FITTED`.
+line (layer/RMS norm, softmax) carry the symbolic constants of :data:`ESTIMATED`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from chasm.costmodel.layout import (
 )
 from chasm.costmodel.symbols import pad
 
-__all__ = ["COMPOSITE_OPS", "FITTED", "dense", "matmul", "conv2d", "relu", "gelu", "silu", "eltwise_add",
+__all__ = ["COMPOSITE_OPS", "ESTIMATED", "dense", "matmul", "conv2d", "relu", "gelu", "silu", "eltwise_add",
            "eltwise_mul", "scale", "rope", "kv_repeat", "softmax", "mean_alignment_cells", "layernorm",
            "rmsnorm", "model_input", "model_output"]
 
@@ -27,17 +27,17 @@ __all__ = ["COMPOSITE_OPS", "FITTED", "dense", "matmul", "conv2d", "relu", "gelu
 #: cells per element ``<op>_e0 + <op>_e1 * D`` and per reduced row ``<op>_r0 + <op>_r1 * D``
 #: (D: cells of one decomposition), and the fixed cells of one Freivalds einsum.
 COMPOSITE_OPS = ("layernorm", "rmsnorm", "softmax")
-FITTED = {
+ESTIMATED = {
     f"{op}_{part}{i}": sp.Symbol(rf"\theta^{{\mathrm{{{op}}}}}_{{{part}{i}}}")
     for op in COMPOSITE_OPS for part in ("e", "r") for i in (0, 1)
 }
-FITTED["freivalds_fixed"] = sp.Symbol(r"\epsilon_F")
+ESTIMATED["freivalds_fixed"] = sp.Symbol(r"\epsilon_F")
 
 
 def _composite(op: str, rows, length, ra: RunArgs) -> sp.Expr:
     D = decompose_cells(ra)
-    per_elem = FITTED[f"{op}_e0"] + FITTED[f"{op}_e1"] * D
-    per_row = FITTED[f"{op}_r0"] + FITTED[f"{op}_r1"] * D
+    per_elem = ESTIMATED[f"{op}_e0"] + ESTIMATED[f"{op}_e1"] * D
+    per_row = ESTIMATED[f"{op}_r0"] + ESTIMATED[f"{op}_r1"] * D
     return rows * length * per_elem + rows * per_row
 
 
@@ -63,7 +63,7 @@ def dense(m_, k_, n_, *, bias: bool = True, ra: RunArgs = DEFAULT_RUN_ARGS) -> W
     cells = sp.sympify(m_) * n_ * ((1 if bias else 0) + rescale_cells(ra))
     einsum = sp.Integer(0)
     if ra.freivalds and uses_freivalds(eq, dims):
-        einsum = freivalds_reduction_cells(eq, dims, ra) + FITTED["freivalds_fixed"]
+        einsum = freivalds_reduction_cells(eq, dims, ra) + ESTIMATED["freivalds_fixed"]
     else:
         cells += base_einsum_cells(eq, dims, ra)
     return Work(macs=sp.sympify(m_) * k_ * n_, elementwise=sp.sympify(m_) * n_ if bias else 0,
@@ -81,7 +81,7 @@ def matmul(b_, m_, k_, n_, *, equation: str = "mbk,nbk->bmn", ra: RunArgs = DEFA
     cells = outputs * rescale_cells(ra)
     einsum = sp.Integer(0)
     if ra.freivalds and uses_freivalds(equation, dims):
-        einsum = freivalds_reduction_cells(equation, dims, ra) + FITTED["freivalds_fixed"]
+        einsum = freivalds_reduction_cells(equation, dims, ra) + ESTIMATED["freivalds_fixed"]
     else:
         cells += base_einsum_cells(equation, dims, ra)
     return Work(macs=outputs * k_, rescales=outputs, cells=cells, einsum_cells=einsum)
@@ -160,7 +160,7 @@ def kv_repeat(heads, positions, head_dim) -> Work:
 
 def softmax(r_, l_, ra: RunArgs = DEFAULT_RUN_ARGS) -> Work:
     """Softmax over ``r`` rows of length ``l``: max, subtract, exp (lookup), sum, reciprocal, scale.
-    Cells: fitted per element and per row (:data:`FITTED`), plus the padding of three row
+    Cells: fitted per element and per row (:data:`ESTIMATED`), plus the padding of three row
     reductions to whole rows (measured on odd lengths)."""
     return Work(nonlin=sp.sympify(r_) * l_ + r_, elementwise=3 * sp.sympify(r_) * l_, rescales=sp.sympify(r_) * l_,
                 cells=_composite("softmax", r_, l_, ra) + _row_padding(r_, l_, 3, ra))

@@ -3,14 +3,17 @@ proof, and the proving-to-inference work ratio.
 
 Work is counted in BN254 scalar-field multiplications: Pippenger multi-scalar
 multiplications, radix-2 FFTs and the evaluation of the constraints on the
-extended domain (:func:`prover_work_terms`). A computation of ``R`` rows is
-proven as ``R / 2^K`` chunks whose proofs are aggregated (:func:`chunked_work`);
-:func:`chunk_optimum` finds the ``K`` that minimises the work per row.
+extended domain (:func:`prover_work_terms`). The constants of a circuit (committed polynomials per row,
+constraint degree, quotient pieces, extended domain, other MSMs) are read from the circuits ezkl builds
+(:func:`measured_constants`, ``data/measurements/circuit_constants.csv``); :func:`committed_polys` is the
+earlier estimate from ezkl's source, kept for comparison. A computation of ``R`` rows is proven as a chain of
+``R / 2^K`` chunk proofs (:func:`chain_work`; ezkl 23 cannot aggregate them).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import math
 from typing import Iterable, Mapping
 
@@ -19,24 +22,25 @@ import sympy as sp
 
 from chasm.costmodel.layout import DEFAULT_RUN_ARGS, RunArgs
 from chasm.costmodel.operations import dense, relu
-from chasm.core.ezkl_rules import BN254_TWO_ADICITY, DEFAULT_INNER_COLS, MAX_LOGROWS, MIN_LOGROWS, RESERVED_BLINDING_ROWS
+from chasm.core.ezkl_rules import DEFAULT_INNER_COLS, RESERVED_BLINDING_ROWS
 from chasm.costmodel.sources import (
-    AGGREGATION_ROWS_PER_PROOF, BASE_ADVICE_VARS, BN254_SCALAR_BITS, EINSUM_ADVICE_VARS, FIELD_MULS_PER_POINT_ADD,
+    BASE_ADVICE_VARS, BN254_SCALAR_BITS, EINSUM_ADVICE_VARS, FIELD_MULS_PER_POINT_ADD,
 )
-from chasm.costmodel.symbols import A_agg, Kc, Rtot, bits, depth, ext, gamma, kk, n_open, n_poly, n_q, w
+from chasm.costmodel.symbols import Kc, Rtot, bits, depth, ext, gamma, kk, n_open, n_poly, n_q, w
 
-__all__ = ["FIELD_ELEMENT_BYTES", "committed_polys", "ASSUMED_DEGREE", "ASSUMED_OPENING_MSMS",
-           "PROVER_CONSTANTS", "msm_work", "fft_work", "prover_work_terms", "prover_work",
+__all__ = ["FIELD_ELEMENT_BYTES", "committed_polys", "CIRCUIT_KINDS", "FRONTIER_KIND", "circuit_kind",
+           "measured_constants", "prover_constants", "msm_work", "fft_work", "prover_work_terms", "prover_work",
            "prover_work_per_row", "msm_fft_crossover", "msm_share", "field_mults_per_cell",
-           "chunk_memory_bytes", "aggregation_fan_in", "chunked_work", "chunk_optimum",
-           "chunk_optimum_interval", "chunk_size_table", "chunks_for_rows", "mlp_proving_ratio",
+           "chunk_memory_bytes", "chain_work", "chunk_size_table", "chunks_for_rows", "mlp_proving_ratio",
            "circuit_committed_polys"]
 
 #: Bytes of one BN254 scalar-field element.
 FIELD_ELEMENT_BYTES = 32
 
 def committed_polys(inner_cols=DEFAULT_INNER_COLS, lookup_tables: int = 3, degree: int = 5) -> int:
-    """Polynomials the prover commits per row of one ezkl circuit block (estimate from the source).
+    """Polynomials the prover commits per row of one ezkl circuit block: the estimate from ezkl's source,
+    kept beside the constants read from ezkl's circuits (:func:`measured_constants`), which it misses for
+    every circuit with a softmax (its max is proven with a shuffle argument).
 
     Advice: three base VarTensors of ``inner_cols`` columns (``SOURCES['columns']``).
     Lookups: one argument per table per inner column (``configure_range_check``), each
@@ -52,19 +56,80 @@ def committed_polys(inner_cols=DEFAULT_INNER_COLS, lookup_tables: int = 3, degre
     return advice + lookups + permutation
 
 
-#: Constraint degree assumed for the prover: the largest for which ezkl still accepts
-#: ``k = MAX_LOGROWS`` (its extended-domain check ``2^k (degree - 1) <= 2^S``, ``SOURCES['logrows']``).
-ASSUMED_DEGREE = 2 ** (BN254_TWO_ADICITY - MAX_LOGROWS) + 1
-#: Multi-scalar multiplications of size 2^k in the KZG multi-opening (assumed: three rotation sets).
-ASSUMED_OPENING_MSMS = 3
-PROVER_CONSTANTS = {
-    bits: BN254_SCALAR_BITS,
-    gamma: FIELD_MULS_PER_POINT_ADD,
-    n_poly: committed_polys(),
-    n_q: ASSUMED_DEGREE - 1,
-    ext: math.ceil(math.log2(ASSUMED_DEGREE - 1)),
-    n_open: ASSUMED_OPENING_MSMS,
-}
+#: The kinds of circuit whose prover constants are read from ``data/measurements/circuit_constants.csv``:
+#: the measured families at ezkl's default run arguments, and the miniature Llamas' prompt (prefill,
+#: batched products through the Freivalds einsum region) and decoding steps (one token against a cache).
+CIRCUIT_KINDS = ("mlp", "cnn", "transformer", "llama-prefill", "llama-decode")
+#: The kind that stands for a frontier query's work: decoding steps are almost all of its rows.
+FRONTIER_KIND = "llama-decode"
+
+
+def circuit_kind(family: str, config: Mapping | str, disable_freivalds: bool = False) -> str | None:
+    """The :data:`CIRCUIT_KINDS` entry of a circuit of ``family`` and ``config`` at default run arguments
+    (``None`` for other run arguments: Freivalds off, which changes the constants)."""
+    config = json.loads(config) if isinstance(config, str) else dict(config)
+    if disable_freivalds:
+        return None
+    if family == "llama":
+        return "llama-decode" if config.get("cache") else "llama-prefill"
+    return family if family in CIRCUIT_KINDS else None
+
+
+def _constants_table() -> pd.DataFrame:
+    from chasm.core import data
+    from chasm.core.constants import CIRCUIT_CONSTANTS
+
+    return data.load_table(CIRCUIT_CONSTANTS)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_constants(path: str, mtime: float) -> dict[str, dict[str, float]]:
+    table = _constants_table()
+    default = ((table["num_inner_cols"] == DEFAULT_INNER_COLS) & (table["decomp_legs"] == 2)
+               & ~table["disable_freivalds"].astype(bool))
+    table = table[default].copy()
+    table["kind"] = [circuit_kind(f, c) for f, c in zip(table["family"], table["config"])]
+    out = {}
+    for kind, part in table.groupby("kind"):
+        values = {col: sorted(set(part[col])) for col in ("committed_polys_per_row", "degree", "n_quotient",
+                                                         "extended_factor_log2", "proof_msms")}
+        ambiguous = {col: v for col, v in values.items() if len(v) != 1}
+        if ambiguous and kind != "transformer":
+            raise ValueError(f"circuits of kind {kind!r} disagree on {ambiguous} in circuit_constants.csv")
+        n_c = int(part["committed_polys_per_row"].mode().iloc[0])
+        row = part[part["committed_polys_per_row"] == n_c].iloc[0]
+        out[kind] = {"committed_polys": float(n_c), "degree": int(row["degree"]), "n_quotient": int(row["n_quotient"]),
+                     "ext": int(row["extended_factor_log2"]),
+                     "other_msms": int(row["proof_msms"]) - n_c - int(row["n_quotient"]),
+                     "circuits": int(len(part))}
+    return out
+
+
+def measured_constants(kind: str = FRONTIER_KIND) -> dict[str, float]:
+    """The prover constants ezkl's circuits of ``kind`` have, read (not assumed) from
+    ``data/measurements/circuit_constants.csv``: ``committed_polys`` per row (advice, lookup and
+    permutation polynomials), constraint ``degree``, ``n_quotient`` pieces (degree - 1), ``ext``
+    (log2 of the extended domain's factor), ``other_msms`` (the random polynomial of the vanishing
+    argument and the opening MSMs) and ``circuits`` (how many circuits were read)."""
+    from chasm.core import paths
+    from chasm.core.constants import CIRCUIT_CONSTANTS
+
+    if kind not in CIRCUIT_KINDS:
+        raise KeyError(f"unknown circuit kind {kind!r}; known: {', '.join(CIRCUIT_KINDS)}")
+    path = paths.data_dir() / CIRCUIT_CONSTANTS
+    found = _read_constants(str(path), path.stat().st_mtime)
+    if kind not in found:
+        raise ValueError(f"{path} has no circuit of kind {kind!r}: run `python -m chasm.experiments.circuit_constants`")
+    return dict(found[kind])
+
+
+def prover_constants(kind: str = FRONTIER_KIND, committed_polys: float | None = None) -> dict[sp.Symbol, float]:
+    """Substitutions for :func:`prover_work` of a circuit of ``kind``: the measured constants
+    (:func:`measured_constants`), with ``committed_polys`` replaced when given (e.g. a bound)."""
+    c = measured_constants(kind)
+    return {bits: BN254_SCALAR_BITS, gamma: FIELD_MULS_PER_POINT_ADD,
+            n_poly: c["committed_polys"] if committed_polys is None else committed_polys,
+            n_q: c["n_quotient"], ext: c["ext"], n_open: c["other_msms"]}
 
 
 def msm_work(log_size) -> sp.Expr:
@@ -117,14 +182,14 @@ def msm_fft_crossover() -> sp.Expr:
 
 def msm_share(k_: int) -> float:
     """Share of the multi-scalar multiplications in the prover work at ``2**k_`` rows."""
-    terms = {name: float(expr.subs(PROVER_CONSTANTS).subs(kk, k_)) for name, expr in prover_work_terms(kk).items()}
+    terms = {name: float(expr.subs(prover_constants()).subs(kk, k_)) for name, expr in prover_work_terms(kk).items()}
     return terms["msm"] / sum(terms.values())
 
 
 def field_mults_per_cell(k_: int, inner_cols: int = DEFAULT_INNER_COLS) -> float:
     """Prover field multiplications per linear coordinate (cell) at ``2**k_`` rows of
     ``inner_cols`` inner columns."""
-    return float(prover_work_per_row().subs(PROVER_CONSTANTS).subs(kk, k_)) / inner_cols
+    return float(prover_work_per_row().subs(prover_constants()).subs(kk, k_)) / inner_cols
 
 
 def chunk_memory_bytes(k_=kk) -> sp.Expr:
@@ -136,75 +201,20 @@ def chunk_memory_bytes(k_=kk) -> sp.Expr:
 # --------------------------------------------------------------- chunking
 
 
-def aggregation_fan_in(agg_rows=A_agg, k_max=MAX_LOGROWS) -> sp.Expr:
-    """Proofs one aggregation circuit of ``2**k_max`` rows can verify."""
-    return sp.floor(2**k_max / agg_rows)
+def chain_work(K_=Kc, rows=Rtot) -> sp.Expr:
+    """Prover work (field mults) to prove ``R`` rows as a chain of ``R / 2^K`` chunk proofs of ``2^K``
+    rows each, with no aggregation (ezkl 23 has none; ``SOURCES['aggregation']``): the chunks are linked
+    by committed boundaries, whose cost the frontier estimate adds from measurement."""
+    return rows / 2**K_ * prover_work(K_)
 
 
-def chunked_work(K_=Kc, rows=Rtot, agg_rows=A_agg, k_max=MAX_LOGROWS, continuous: bool = True) -> sp.Expr:
-    """Prover work (field mults) to prove ``R`` rows as chunks of ``2**K`` rows plus aggregation.
-
-    ``R / 2^K`` chunk proofs, each :func:`prover_work` ``(K)``; every proof is verified
-    inside an aggregation circuit at ``A`` rows per proof, proven at ``k_max`` rows per
-    aggregation proof, and aggregation proofs are aggregated again in a tree of fan-in
-    ``F = 2^k_max / A`` (geometric series: ``F / (F - 1)`` verifications per chunk).
-    ``continuous`` treats the chunk count as ``R / 2^K`` (for calculus); otherwise it is
-    ``ceil(R / (2^K - blinding rows))``.
-    """
-    per_agg_row = prover_work(k_max) / sp.Integer(2) ** k_max
-    fan_in = sp.Integer(2) ** k_max / agg_rows
-    tree = fan_in / (fan_in - 1)
-    chunks = rows / 2**K_ if continuous else sp.ceiling(rows / (2**K_ - RESERVED_BLINDING_ROWS))
-    return chunks * (prover_work(K_) + agg_rows * tree * per_agg_row)
-
-
-def chunk_optimum(agg_rows: float = AGGREGATION_ROWS_PER_PROOF["point"],
-                  constants: Mapping | None = None) -> dict[str, float]:
-    """Where :func:`chunked_work` per proven row is smallest in ``K``.
-
-    With the chunk count taken as ``R / 2^K`` the work is ``R`` times a function of
-    ``K`` alone, so the optimum does not depend on the size of the computation.
-    Returns the stationary point ``K_stationary`` of that function (its first
-    derivative there, ``derivative_at_stationary``, is zero to solver precision; a
-    positive ``second_derivative`` makes it a minimum) and the best feasible integer
-    ``K_best`` in ``[MIN_LOGROWS, MAX_LOGROWS]`` with its work per row.
-    """
-    import mpmath
-
-    consts = dict(PROVER_CONSTANTS if constants is None else constants)
-    expr = chunked_work(Kc, 1, sp.Integer(int(agg_rows))).subs(consts)
-    d1 = sp.diff(expr, Kc)
-    d2 = sp.diff(d1, Kc)
-    stationary = float(mpmath.findroot(sp.lambdify(Kc, d1, "mpmath"), 30))
-    f = sp.lambdify(Kc, expr, "math")
-    feasible = {K: f(K) for K in range(MIN_LOGROWS, MAX_LOGROWS + 1)}
-    best = min(feasible, key=feasible.get)
-    return {"K_stationary": stationary, "second_derivative": float(d2.subs(Kc, stationary)),
-            "derivative_at_stationary": float(d1.subs(Kc, stationary)),
-            "K_best": float(best), "work_per_row_best": feasible[best],
-            "work_per_row_at_stationary": float(f(stationary))}
-
-
-def chunk_optimum_interval() -> dict[str, float]:
-    """:func:`chunk_optimum` over the sourced range of the aggregation cost ``A``
-    (:data:`AGGREGATION_ROWS_PER_PROOF` low, point, high): the stationary ``K`` and the best
-    feasible ``K`` at each, as ``K_stationary_low/point/high`` (low and high the smaller and
-    larger of the three) and ``K_best_low/point/high``. The prover constants are held fixed."""
-    runs = {name: chunk_optimum(agg) for name, agg in AGGREGATION_ROWS_PER_PROOF.items()}
-    out: dict[str, float] = {}
-    for key in ("K_stationary", "K_best"):
-        values = [run[key] for run in runs.values()]
-        out.update({f"{key}_low": min(values), f"{key}_point": runs["point"][key], f"{key}_high": max(values)})
-    return out
-
-
-def chunk_size_table(chunk_logrows: Iterable[int], agg_rows: float = AGGREGATION_ROWS_PER_PROOF["point"]
-                     ) -> pd.DataFrame:
-    """For each chunk size ``K``: prover field multiplications per proven row
-    (:func:`chunked_work` with ``R = 1``, aggregation at ``agg_rows`` rows per proof) and the
-    memory one chunk's prover needs at least (:func:`chunk_memory_bytes`, bytes)."""
-    per_row = sp.lambdify(Kc, chunked_work(Kc, 1, sp.Integer(int(agg_rows))).subs(PROVER_CONSTANTS), "math")
-    memory = sp.lambdify(kk, chunk_memory_bytes(kk).subs(PROVER_CONSTANTS), "math")
+def chunk_size_table(chunk_logrows: Iterable[int], kind: str = FRONTIER_KIND) -> pd.DataFrame:
+    """For each chunk size ``K``: prover field multiplications per proven row of a chain
+    (:func:`chain_work` with ``R = 1``) and the memory one chunk's prover needs at least
+    (:func:`chunk_memory_bytes`, bytes), with the constants of circuits of ``kind``."""
+    consts = prover_constants(kind)
+    per_row = sp.lambdify(Kc, chain_work(Kc, 1).subs(consts), "math")
+    memory = sp.lambdify(kk, chunk_memory_bytes(kk).subs(consts), "math")
     ks = [int(K) for K in chunk_logrows]
     return pd.DataFrame({"K": ks, "field_mults_per_row": [per_row(K) for K in ks],
                          "chunk_memory_bytes": [float(memory(K)) for K in ks]})
@@ -232,8 +242,7 @@ def mlp_proving_ratio(ra: RunArgs = DEFAULT_RUN_ARGS, capped: bool = True) -> sp
     return per_row * rows / flops
 
 
-def circuit_committed_polys(inner_cols: int, lookup_tables: int, einsum: bool,
-                            degree: int = ASSUMED_DEGREE) -> int:
+def circuit_committed_polys(inner_cols: int, lookup_tables: int, einsum: bool, degree: int = 5) -> int:
     """:func:`committed_polys` of one measured circuit: its number of range-check and lookup
     tables, plus the einsum region's six advice VarTensors when the Freivalds argument is used."""
     base = committed_polys(inner_cols, lookup_tables, degree)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 __all__ = ["EZKL_TAG", "EZKL_COMMIT", "EZKL_SOURCE_VERSION_NOTE", "SOURCES", "BN254_SCALAR_BITS",
            "MADD_MULTIPLICATIONS", "MADD_SQUARINGS", "FIELD_MULS_PER_POINT_ADD",
-           "AGGREGATION_NOTEBOOK_LOGROWS", "AGGREGATION_DEFAULT_LOGROWS", "AGGREGATION_ROWS_PER_PROOF",
            "AGGREGATION_REMOVED_IN_MAJOR", "BASE_ADVICE_VARS", "EINSUM_ADVICE_VARS"]
 
 EZKL_TAG = "v23.0.4"
@@ -71,13 +70,6 @@ BN254_SCALAR_BITS = 254
 MADD_MULTIPLICATIONS = 7
 MADD_SQUARINGS = 4
 FIELD_MULS_PER_POINT_ADD = MADD_MULTIPLICATIONS + MADD_SQUARINGS
-#: Rows of an aggregation circuit verifying one proof: fits at logrows 21 in ezkl's aggregation
-#: notebook (point), CLI default logrows 23 (high); low 2**20 = one logrow below the notebook's
-#: choice (the notebook does not show that 20 fails). ``SOURCES['aggregation']``.
-AGGREGATION_NOTEBOOK_LOGROWS = 21
-AGGREGATION_DEFAULT_LOGROWS = 23
-AGGREGATION_ROWS_PER_PROOF = {"low": 2**(AGGREGATION_NOTEBOOK_LOGROWS - 1), "point": 2**AGGREGATION_NOTEBOOK_LOGROWS,
-                              "high": 2**AGGREGATION_DEFAULT_LOGROWS}
 #: The ezkl major version that removed the aggregation circuit (``SOURCES['aggregation']``).
 AGGREGATION_REMOVED_IN_MAJOR = 23
 #: ezkl's base gate uses three advice VarTensors (two inputs, one output). ``SOURCES['columns']``.

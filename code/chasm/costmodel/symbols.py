@@ -5,8 +5,8 @@ from __future__ import annotations
 import sympy as sp
 
 __all__ = ["SYMBOL_DOCS", "m", "k", "n", "N_el", "r", "l", "C_in", "C_out", "kh", "H", "w", "depth", "d", "h",
-           "h_kv", "d_h", "f_ffn", "T", "t", "V", "G", "SHAPE_SYMBOLS", "c", "lam", "B", "kk", "Np", "n_poly",
-           "bits", "gamma", "ext", "Kc", "Rtot", "A_agg", "n_q", "n_open", "pad"]
+           "h_kv", "d_h", "f_ffn", "T", "t", "V", "G", "SHAPE_SYMBOLS", "c", "lam", "B", "kk", "n_poly",
+           "bits", "gamma", "ext", "Kc", "Rtot", "n_q", "n_open", "pad"]
 
 
 def _sym(name: str, doc: str, **assumptions) -> sp.Symbol:
@@ -48,14 +48,12 @@ lam = _sym("lambda", "ezkl decomp_legs: digits of a range-check decomposition", 
 B = _sym("B", "ezkl decomp_base: base of a range-check decomposition (table size)", integer=True)
 # prover
 kk = _sym("k_rows", "logrows: the circuit has 2^k rows")
-Np = _sym("N_rows", "rows of the evaluation domain, 2^k")
 n_poly = _sym("n_c", "committed polynomials per row (advice, lookup and permutation columns)")
 bits = _sym("b", "bits of a BN254 scalar")
 gamma = _sym("gamma", "field multiplications per elliptic-curve point addition")
 ext = _sym("e", "log2 of the extended-domain factor (quotient degree)", integer=True)
 Kc = _sym("K", "logrows of one chunk")
 Rtot = _sym("R", "row-equivalents of the whole computation")
-A_agg = _sym("A", "rows an aggregation circuit spends per verified proof")
 n_q = _sym("n_q", "quotient-polynomial pieces (constraint degree minus one)")
 n_open = _sym("n_o", "multi-scalar multiplications of size 2^k in the opening argument")
 

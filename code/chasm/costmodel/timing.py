@@ -8,46 +8,52 @@ geometric mean with a 95% interval (:func:`geometric_mean_interval`).
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Iterable
 
 import numpy as np
 import pandas as pd
 
-from chasm.core.constants import CONTENTION_LIMIT
+from chasm.core.runs import contended
 from chasm.costmodel.constants import Constants
-from chasm.costmodel.prover import PROVER_CONSTANTS, circuit_committed_polys, prover_work
+from chasm.costmodel.prover import circuit_kind, prover_constants, prover_work
 from chasm.costmodel.symbols import n_poly
-from chasm.costmodel.validation import proving_runs_with_predictions
+from chasm.costmodel.validation import proving_runs_with_model
 
 __all__ = ["implied_field_mult_time", "implied_time_per_config", "geometric_mean_interval"]
 
 
-def implied_field_mult_time(constants: Constants | None = None) -> pd.DataFrame:
-    """For every ``ok`` proving run: the model's prover work at the run's ``logrows`` and the
-    measured proving time, and their ratio (CPU-nanoseconds per field multiplication: proving
-    seconds times the prover's threads, over the work). ``contended``: other processes used more
-    than :data:`chasm.core.constants.CONTENTION_LIMIT` of the machine during the run, so its time is
+def implied_field_mult_time(constants: Constants | None = None, *, time: str = "compute") -> pd.DataFrame:
+    """For every ``ok`` proving run: the model's prover work at the run's ``logrows`` (with the prover
+    constants read for the run's kind of circuit, :func:`~chasm.costmodel.prover.measured_constants`)
+    and the measured proving time, and their ratio (CPU-nanoseconds per field multiplication: proving
+    seconds times the prover's threads, over the work). ``time="compute"`` takes ezkl's own compute time
+    of the proof (``prove_compute_s``), ``"wall"`` the whole ``prove`` phase (``prove_s``, with reading
+    the keys). ``contended``: other processes used more
+    than :data:`chasm.core.constants.CONTENTION_LIMIT` of the machine (:func:`chasm.core.runs.contended`) during the run, so its time is
     inflated. Empty if there are no runs."""
-    runs = proving_runs_with_predictions(constants)
+    runs = proving_runs_with_model(constants)
     if runs.empty:
         return pd.DataFrame()
     rows = []
     for rec in runs.to_dict("records"):
-        tables = (len(json.loads(rec["required_range_checks"] or "[]"))
-                  + len(json.loads(rec["required_lookups"] or "[]")))
-        n_c = circuit_committed_polys(int(rec["num_inner_cols"]), tables, rec["pred_einsum_cells"] > 0)
-        work = float(prover_work(int(rec["logrows"])).subs({**PROVER_CONSTANTS, n_poly: n_c}))
-        seconds = rec["prove_compute_s"] if pd.notna(rec.get("prove_compute_s")) else rec["prove_s"]
+        kind = circuit_kind(rec["family"], rec["config"], bool(rec["disable_freivalds"]))
+        if kind is None:
+            raise ValueError(f"run {rec['run_id']} was proven at run arguments whose prover constants were not read")
+        consts = prover_constants(kind)
+        n_c = consts[n_poly]
+        work = float(prover_work(int(rec["logrows"])).subs(consts))
+        use_compute = time == "compute" and pd.notna(rec.get("prove_compute_s"))
+        seconds = rec["prove_compute_s"] if use_compute else rec["prove_s"]
         threads = rec["prove_threads"] if pd.notna(rec.get("prove_threads")) else rec["cpu_count"]
         rows.append({"run_id": rec["run_id"], "family": rec["family"], "config_id": rec["config_id"],
                      "logrows": int(rec["logrows"]), "committed_polys": n_c, "field_mults": work,
                      "prove_s": float(seconds), "threads": int(threads),
                      "cpu_ns_per_field_mult": 1e9 * float(seconds) * int(threads) / work,
-                     "contended": bool(pd.notna(rec.get("other_cpu_frac"))
-                                       and float(rec["other_cpu_frac"]) > CONTENTION_LIMIT)})
-    return pd.DataFrame(rows)
+                     "other_cpu_frac": rec.get("other_cpu_frac")})
+    out = pd.DataFrame(rows)
+    out["contended"] = contended(out)
+    return out.drop(columns=["other_cpu_frac"])
 
 
 def implied_time_per_config(implied: pd.DataFrame) -> pd.DataFrame:

@@ -3,8 +3,8 @@ band put on extrapolated rows.
 
 Circuits of ``data/measurements/layouts.csv`` are split deterministically into
 training and held-out sets (:func:`split_of`); the constants are fitted on the
-training set and every circuit is predicted (:func:`validate`). The proving runs
-of ``data/measurements/proofs.csv`` are predicted with the constants fitted to all
+training set and every circuit is modelled (:func:`validate`). The proving runs
+of ``data/measurements/proofs.csv`` are modelled with the constants fitted to all
 layouts (:func:`validate_proofs`). :func:`leave_out_errors` pools the relative
 errors of every circuit the constants were not estimated on, :func:`conformal_quantile` turns them
 into a 95% prediction bound (split-conformal) and :func:`error_trend_at` extrapolates
@@ -29,7 +29,7 @@ from chasm.costmodel.families import FAMILY_DEFAULTS
 from chasm.costmodel.constants import Constants, default_constants, estimate_constants, circuit_size
 
 __all__ = ["ALWAYS_TRAIN", "ALWAYS_HELD_OUT", "BAND_COVERAGE", "MEDIAN_ERROR_TARGET", "split_of", "validate",
-           "layouts_validation", "heldout_summary", "error_table", "proving_runs_with_predictions",
+           "layouts_validation", "heldout_summary", "error_table", "proving_runs_with_model",
            "validate_proofs", "circuit_key", "leave_out_errors", "conformal_quantile", "error_trend_at"]
 
 #: Families whose circuits are always in the training set (single operations: they identify the
@@ -61,11 +61,11 @@ def split_of(family: str, circuit_id: str) -> str:
 
 
 def validate(frame: pd.DataFrame, constants: Constants | None = None) -> pd.DataFrame:
-    """Constants on the training circuits of ``frame`` (``layouts.csv`` rows), predict every circuit.
+    """Constants on the training circuits of ``frame`` (``layouts.csv`` rows), model every circuit.
 
-    Returns one row per circuit: family, config, split, observed and predicted
+    Returns one row per circuit: family, config, split, observed and modelled
     ``num_rows``, ``total_assignments`` and einsum cells, and relative errors
-    (predicted / observed - 1).
+    (modelled / observed - 1).
     """
     splits = [split_of(fam, cid) for fam, cid in zip(frame["family"], frame["circuit_id"])]
     constants = constants or estimate_constants(frame[[s == "train" for s in splits]])
@@ -79,13 +79,13 @@ def validate(frame: pd.DataFrame, constants: Constants | None = None) -> pd.Data
             "circuit_id": rec["circuit_id"], "family": rec["family"], "config": rec["config"], "split": split,
             "num_inner_cols": rec["num_inner_cols"], "disable_freivalds": rec["disable_freivalds"],
             "decomp_legs": rec["decomp_legs"],
-            "rows_observed": rec["num_rows"], "rows_predicted": pred["num_rows"],
-            "assignments_observed": rec["total_assignments"], "assignments_predicted": pred["total_assignments"],
-            "einsum_observed": rec["total_einsum_col_size"], "einsum_predicted": pred["einsum_cells"],
+            "rows_observed": rec["num_rows"], "rows_modelled": pred["num_rows"],
+            "assignments_observed": rec["total_assignments"], "assignments_modelled": pred["total_assignments"],
+            "einsum_observed": rec["total_einsum_col_size"], "einsum_modelled": pred["einsum_cells"],
         })
     out = pd.DataFrame(rows)
-    out["rows_rel_err"] = out["rows_predicted"] / out["rows_observed"] - 1
-    out["assignments_rel_err"] = out["assignments_predicted"] / out["assignments_observed"] - 1
+    out["rows_rel_err"] = out["rows_modelled"] / out["rows_observed"] - 1
+    out["assignments_rel_err"] = out["assignments_modelled"] / out["assignments_observed"] - 1
     return out
 
 
@@ -149,9 +149,9 @@ def _proving_runs_cached(versions: tuple[float, float]) -> pd.DataFrame:
     return _proving_runs(default_constants())
 
 
-def proving_runs_with_predictions(constants: Constants | None = None) -> pd.DataFrame:
+def proving_runs_with_model(constants: Constants | None = None) -> pd.DataFrame:
     """Every ``status == 'ok'`` run of ``data/measurements/proofs.csv`` with the layout the model
-    predicts for its circuit (columns ``pred_<key>`` of :func:`circuit_size`; constants fitted
+    counts for its circuit (columns ``model_<key>`` of :func:`circuit_size`; constants fitted
     to all layouts unless ``constants`` is given); empty if there are none. The one loader of proving
     runs for this package (cached per file version when ``constants`` is not given)."""
     if constants is None:
@@ -174,14 +174,14 @@ def _proving_runs(constants: Constants) -> pd.DataFrame:
                               disable_freivalds=bool(rec["disable_freivalds"]),
                               output_visibility=_visibility(rec["visibility"], "output"),
                               param_visibility=_visibility(rec["visibility"], "param"))
-        preds.append({f"pred_{key}": value for key, value in pred.items()})
+        preds.append({f"model_{key}": value for key, value in pred.items()})
     return pd.concat([frame.reset_index(drop=True), pd.DataFrame(preds)], axis=1)
 
 
 def validate_proofs(constants: Constants | None = None) -> pd.DataFrame:
-    """Predicted against reported ``num_rows``, ``total_assignments`` and ``logrows`` for every
+    """Modelled against reported ``num_rows``, ``total_assignments`` and ``logrows`` for every
     ``status == 'ok'`` run in ``data/measurements/proofs.csv`` (empty if there are none)."""
-    runs = proving_runs_with_predictions(constants)
+    runs = proving_runs_with_model(constants)
     if runs.empty:
         return pd.DataFrame()
     out = pd.DataFrame({
@@ -190,12 +190,12 @@ def validate_proofs(constants: Constants | None = None) -> pd.DataFrame:
                         for f, c, n, b, fr, v in zip(runs["family"], runs["config"], runs["num_inner_cols"],
                                                      runs["decomp_base"], runs["disable_freivalds"],
                                                      runs["visibility"])],
-        "rows_observed": runs["num_rows"], "rows_predicted": runs["pred_num_rows"],
-        "assignments_observed": runs["total_assignments"], "assignments_predicted": runs["pred_total_assignments"],
-        "logrows_observed": runs["logrows"], "logrows_predicted": runs["pred_logrows"],
+        "rows_observed": runs["num_rows"], "rows_modelled": runs["model_num_rows"],
+        "assignments_observed": runs["total_assignments"], "assignments_modelled": runs["model_total_assignments"],
+        "logrows_observed": runs["logrows"], "logrows_modelled": runs["model_logrows"],
     })
-    out["rows_rel_err"] = out["rows_predicted"] / out["rows_observed"] - 1
-    out["assignments_rel_err"] = out["assignments_predicted"] / out["assignments_observed"] - 1
+    out["rows_rel_err"] = out["rows_modelled"] / out["rows_observed"] - 1
+    out["assignments_rel_err"] = out["assignments_modelled"] / out["assignments_observed"] - 1
     return out
 
 
@@ -215,8 +215,8 @@ def circuit_key(family: str, config: str, num_inner_cols, decomp_base, disable_f
 
 def leave_out_errors() -> pd.DataFrame:
     """Relative errors of rows and assignments of every circuit the constants were not estimated on: the held-out
-    layouts (predicted with the constants fitted to the training layouts) and each distinct
-    proven circuit that is not also in ``layouts.csv`` (predicted with the constants fitted to
+    layouts (modelled with the constants fitted to the training layouts) and each distinct
+    proven circuit that is not also in ``layouts.csv`` (modelled with the constants fitted to
     all layouts). Columns: ``source`` (``held-out layout`` or ``proving run``), ``family``,
     ``config``, ``rows_observed``, ``rows_rel_err``, ``assignments_rel_err``."""
     return _leave_out_cached(_measurement_versions()).copy()

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from chasm.core import data, provenance
+from chasm.core.runs import contended
 from chasm.core.specs import ModelSpec
 from chasm.experiments.inference import time_inference
 from chasm.experiments.models import build
@@ -44,13 +45,14 @@ def retime_inference(out: Path, tag: str, profiles: set[str] | None = None, prog
 
 
 def drop_contended(out: Path, run_ids: set[str], tag: str, limit: float) -> int:
-    """Remove ok rows of ``run_ids`` on machine ``tag`` with ``other_cpu_frac > limit``.
+    """Remove ok rows of ``run_ids`` on machine ``tag`` that were contended above ``limit`` (a share of the
+    machine's CPU; rows that did not record ``other_cpu_frac`` count as contended).
 
     The file is rewritten atomically; returns how many rows were removed.
     """
     table = data.load_table(out)
     mask = (table["run_id"].isin(run_ids) & (table["hardware_tag"] == tag) & (table["status"] == "ok")
-            & (table["other_cpu_frac"].fillna(1.0) > limit))
+            & contended(table, missing=True, limit=limit))
     if mask.any():
         data.write_table_atomic(out, table[~mask])
     return int(mask.sum())

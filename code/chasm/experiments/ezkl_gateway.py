@@ -1,7 +1,7 @@
 """The one place that talks to ezkl: run arguments, settings, calibration, SRS, ONNX export, logs.
 
 Every experiment that lays out or proves a circuit goes through these functions, so ezkl's run
-arguments and calibration are written once:
+arguments, calibration and input format are written once, and every call to ezkl is here:
 
 - :func:`run_args` builds ezkl's ``PyRunArgs`` from ezkl's own names;
 - :func:`lay_out` writes the settings of an ONNX model (``gen_settings``) and, given input data,
@@ -12,6 +12,8 @@ arguments and calibration are written once:
   anything expensive runs;
 - :func:`ensure_srs` returns a locally generated, testing-grade SRS (``ezkl.gen_srs``, cached per
   logrows under :func:`srs_path`); nothing is ever downloaded;
+- :func:`compile_circuit`, :func:`setup`, :func:`gen_witness`, :func:`prove`, :func:`verify`, :func:`mock`
+  and :func:`felt_to_float` are ezkl's calls of the same names, with paths and awaitables handled;
 - :func:`quiet` silences ezkl's native output; :func:`parse_log` reads its compute timings.
 
 ezkl is imported inside the functions, so importing this module is cheap.
@@ -34,9 +36,10 @@ from pathlib import Path
 
 from chasm.core import paths
 
-__all__ = ["PROVEN_ONNX_OPS", "UNSUPPORTED_ONNX_OPS", "UnsupportedOpError", "DEFAULT_VISIBILITY", "run_args",
-           "lay_out", "calibrate", "export_onnx", "onnx_ops", "check_supported", "srs_path", "ensure_srs", "resolve", "quiet",
-           "parse_log"]
+__all__ = ["PROVEN_ONNX_OPS", "UNSUPPORTED_ONNX_OPS", "UnsupportedOpError", "DEFAULT_VISIBILITY", "run_args", "render_verifier",
+           "lay_out", "calibrate", "write_input", "export_onnx", "onnx_ops", "check_supported", "compile_circuit",
+           "setup", "gen_witness", "prove", "verify", "mock", "felt_to_float", "srs_path", "ensure_srs", "resolve",
+           "quiet", "parse_log"]
 
 #: ONNX operators this compendium has proven end to end (real proof, verified) with ezkl 23.0.5: the
 #: operators of its model families (the tests prove each family). :mod:`chasm.experiments.opsupport`
@@ -97,6 +100,95 @@ def calibrate(data_path: Path, onnx_path: Path, settings_path: Path, *, target: 
     with quiet():
         resolve(ezkl.calibrate_settings(str(data_path), str(onnx_path), str(settings_path), target,
                                         scales=scales, scale_rebase_multiplier=[1]))
+
+
+def write_input(path: Path, tensors) -> None:
+    """ezkl's input JSON for one tensor or a tuple of tensors (each flattened, as floats)."""
+    tensors = tensors if isinstance(tensors, tuple) else (tensors,)
+    Path(path).write_text(json.dumps({"input_data": [t.flatten().float().tolist() for t in tensors]}))
+
+
+def compile_circuit(onnx_path: Path, compiled_path: Path, settings_path: Path) -> None:
+    """ezkl's ``compile_circuit``: the ONNX model and its settings into a compiled circuit file."""
+    import ezkl
+
+    ezkl.compile_circuit(str(onnx_path), str(compiled_path), str(settings_path))
+
+
+def setup(compiled_path: Path, vk_path: Path, pk_path: Path, srs: Path) -> None:
+    """ezkl's ``setup`` (key generation); raises ``RuntimeError`` if ezkl reports failure."""
+    import ezkl
+
+    if not ezkl.setup(str(compiled_path), str(vk_path), str(pk_path), str(srs)):
+        raise RuntimeError("ezkl.setup returned False")
+
+
+def gen_witness(data_path: Path, compiled_path: Path, witness_path: Path) -> dict:
+    """ezkl's ``gen_witness``; returns the witness (with the circuit's ``outputs``)."""
+    import ezkl
+
+    return resolve(ezkl.gen_witness(str(data_path), str(compiled_path), str(witness_path)))
+
+
+def prove(witness_path: Path, compiled_path: Path, pk_path: Path, proof_path: Path, srs: Path) -> None:
+    """ezkl's ``prove``: writes the proof (JSON) to ``proof_path``."""
+    import ezkl
+
+    ezkl.prove(str(witness_path), str(compiled_path), str(pk_path), str(proof_path), str(srs))
+
+
+def verify(proof_path: Path, settings_path: Path, vk_path: Path, srs: Path) -> bool:
+    """ezkl's ``verify``: whether the proof verifies against the settings, verifying key and SRS."""
+    import ezkl
+
+    return bool(ezkl.verify(str(proof_path), str(settings_path), str(vk_path), str(srs)))
+
+
+def mock(witness_path: Path, compiled_path: Path) -> bool:
+    """ezkl's ``mock``: every constraint of the circuit checked on the witness, without a proof."""
+    import ezkl
+
+    return bool(ezkl.mock(str(witness_path), str(compiled_path)))
+
+
+#: Proxies for the verifier rendering: ezkl asks solc's download site for a compiler after writing
+#: the verifier; pointing it at loopback keeps that request on this machine.
+_LOOPBACK = {name: "http://127.0.0.1:9" for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY",
+                                                      "https_proxy", "http_proxy", "all_proxy")}
+
+
+def render_verifier(vk_path: Path, settings_path: Path, srs_path: Path, sol_path: Path) -> Path:
+    """Render ezkl's Solidity verifier of a verifying key into ``sol_path``. ezkl writes the file,
+    then compiles it with solc for its ABI; without solc that second step fails, which is ignored
+    when the verifier was written whole."""
+    import ezkl
+
+    async def run():
+        return await ezkl.create_evm_verifier(str(vk_path), str(settings_path), str(sol_path),
+                                              str(Path(sol_path).with_suffix(".abi")), str(srs_path), False)
+
+    saved = {name: os.environ.get(name) for name in _LOOPBACK}
+    os.environ.update(_LOOPBACK)
+    try:
+        asyncio.run(run())
+    except RuntimeError as exc:
+        text = Path(sol_path).read_text() if Path(sol_path).exists() else ""
+        if "proof.length" not in text or not text.rstrip().endswith("}"):
+            raise RuntimeError(f"ezkl wrote no verifier: {exc}") from exc
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    return Path(sol_path)
+
+
+def felt_to_float(value, scale: int) -> float:
+    """A field element of a witness, as a real number at fixed-point ``scale`` (bits)."""
+    import ezkl
+
+    return ezkl.felt_to_float(value, scale)
 
 
 def export_onnx(model, inputs, onnx_path: Path) -> None:

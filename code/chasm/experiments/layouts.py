@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chasm.core import data, paths, provenance
-from chasm.core.constants import LAYOUTS
+from chasm.core.constants import DEFAULT_SCALE, LAYOUTS
 from chasm.core.ezkl_rules import DEFAULT_DECOMP_BASE, DEFAULT_DECOMP_LEGS, DEFAULT_INNER_COLS
 from chasm.core.specs import ModelSpec
 from chasm.experiments import ezkl_gateway as gw
@@ -33,7 +33,7 @@ from chasm.experiments import ezkl_gateway as gw
 __all__ = ["SCALE", "BASE_RUN_ARGS", "Circuit", "plan", "LLAMA_PLAN", "build", "measure", "measure_many", "main"]
 
 #: Fixed-point scale (bits) of inputs and parameters, as in the proving sweep.
-SCALE = 7
+SCALE = DEFAULT_SCALE
 #: ezkl run arguments of every circuit unless its plan entry says otherwise (ezkl's defaults).
 BASE_RUN_ARGS = {**gw.DEFAULT_VISIBILITY, "num_inner_cols": DEFAULT_INNER_COLS, "decomp_base": DEFAULT_DECOMP_BASE,
                  "decomp_legs": DEFAULT_DECOMP_LEGS, "disable_freivalds": False}
@@ -65,8 +65,15 @@ def _variants(family: str, config: dict, variants: list[dict]) -> list[Circuit]:
 
 
 def plan(name: str = "default") -> list[Circuit]:
-    """The circuits of a measurement plan (``default`` or the small ``quick``)."""
+    """The circuits of a measurement plan: ``default`` (the committed table), the small ``quick``, or the
+    two checks the cost-model chapter lays out live: ``layernorm-odd`` (layer norms of widths in no
+    committed layout) and ``llama-logits`` (the first miniature Llama with the logits of every token and
+    of the last one only)."""
     legs3 = {"decomp_legs": 3, "decomp_base": 256}
+    if name == "layernorm-odd":
+        return [Circuit("op", {"op": "layernorm", "rows": 2, "d": width}) for width in (5, 10, 20, 100)]
+    if name == "llama-logits":
+        return [Circuit("llama", {**LLAMA_PLAN[0], "logits": which}) for which in ("all", "last")]
     if name == "quick":
         return [Circuit("mlp", {"width": 16, "depth": 1}), Circuit("mlp", {"width": 16, "depth": 1}, legs3),
                 Circuit("llama", LLAMA_PLAN[0]), Circuit("llama", LLAMA_PLAN[6]),
@@ -81,7 +88,7 @@ def plan(name: str = "default") -> list[Circuit]:
                 Circuit("op", {"op": "softmax", "rows": 2, "d": 8}, legs3),
                 Circuit("transformer", {"d_model": 8, "heads": 2, "seq": 2, "layers": 1})]
     if name != "default":
-        raise ValueError(f"unknown layout plan {name!r}; known: default, quick")
+        raise ValueError(f"unknown layout plan {name!r}; known: default, quick, layernorm-odd, llama-logits")
     out: list[Circuit] = []
     for op in ("layernorm", "rmsnorm", "softmax"):
         for rows in (2, 4):
@@ -161,7 +168,7 @@ def measure(circuit: Circuit, workdir: Path, *, calibrate: bool = True) -> dict:
     inputs = x if isinstance(x, tuple) else (x,)
     onnx_path, settings_path, data_path = workdir / "model.onnx", workdir / "settings.json", workdir / "input.json"
     gw.export_onnx(model, inputs, onnx_path)
-    data_path.write_text(json.dumps({"input_data": [tensor.flatten().tolist() for tensor in inputs]}))
+    gw.write_input(data_path, inputs)
     args = circuit.full_run_args
     t0 = time.perf_counter()
     gw.lay_out(onnx_path, settings_path, gw.run_args(scale=SCALE, **args))

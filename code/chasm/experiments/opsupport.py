@@ -10,7 +10,6 @@ SRS or keys are needed, so each probe takes about a second.
 
 from __future__ import annotations
 
-import json
 import math
 import tempfile
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from chasm.core.constants import DEFAULT_SCALE
 from chasm.experiments import ezkl_gateway as gw
 from chasm.experiments.ezkl_gateway import PROVEN_ONNX_OPS
 from chasm.experiments.modules import RMSNorm
@@ -122,7 +122,7 @@ def _mha_forward(mha):
     return fn
 
 
-def probe(variant: Variant, scale: int = 7) -> dict:
+def probe(variant: Variant, scale: int = DEFAULT_SCALE) -> dict:
     """Export, compile and mock-prove one variant; return what happened.
 
     Keys: ``variant``, ``role``, ``onnx_ops`` (comma-separated), ``proven_ops``
@@ -142,7 +142,7 @@ def probe(variant: Variant, scale: int = 7) -> dict:
             ops = sorted(gw.onnx_ops(tmp / "m.onnx"))
             out["onnx_ops"] = ", ".join(ops)
             out["proven_ops"] = set(ops) <= PROVEN_ONNX_OPS
-            (tmp / "in.json").write_text(json.dumps({"input_data": [x.flatten().float().tolist()]}))
+            gw.write_input(tmp / "in.json", x)
             out.update(_compile_and_mock(tmp, scale))
         except Exception as exc:  # noqa: BLE001  (the error text is the finding)
             out["error"] = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:160]}"
@@ -151,14 +151,12 @@ def probe(variant: Variant, scale: int = 7) -> dict:
 
 def _compile_and_mock(tmp: Path, scale: int) -> dict:
     """ezkl settings, calibration, compile, witness and mock in folder ``tmp``."""
-    import ezkl
-
     with gw.quiet(tmp / "ezkl.log"):
         settings = gw.lay_out(tmp / "m.onnx", tmp / "s.json", gw.run_args(scale=scale), data_path=tmp / "in.json",
                               scales=[scale])
-        ezkl.compile_circuit(str(tmp / "m.onnx"), str(tmp / "m.ezkl"), str(tmp / "s.json"))
-        gw.resolve(ezkl.gen_witness(str(tmp / "in.json"), str(tmp / "m.ezkl"), str(tmp / "w.json")))
-        mock_ok = bool(ezkl.mock(str(tmp / "w.json"), str(tmp / "m.ezkl")))
+        gw.compile_circuit(tmp / "m.onnx", tmp / "m.ezkl", tmp / "s.json")
+        gw.gen_witness(tmp / "in.json", tmp / "m.ezkl", tmp / "w.json")
+        mock_ok = gw.mock(tmp / "w.json", tmp / "m.ezkl")
     return {"mock_ok": mock_ok, "num_rows": settings["num_rows"]}
 
 

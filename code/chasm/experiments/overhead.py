@@ -12,7 +12,6 @@ in ``data/measurements/overhead.csv``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -36,24 +35,22 @@ def bare_pipeline(model, x, settings: ProveSettings, workdir: Path) -> float:
     The SRS must already be cached (as it is for a harness run of the same
     circuit), so neither arm pays for generating it.
     """
-    import ezkl
-
     workdir = Path(workdir)
     f = {k: str(workdir / k) for k in ("m.onnx", "in.json", "s.json", "m.ezkl", "vk", "pk", "w.json", "p.json")}
     t0 = time.perf_counter()
     with gw.quiet(workdir / "ezkl.log"):
         gw.export_onnx(model, x, Path(f["m.onnx"]))
-        Path(f["in.json"]).write_text(json.dumps({"input_data": [x.flatten().tolist()]}))
+        gw.write_input(Path(f["in.json"]), x)
         args = gw.run_args(scale=settings.scale, input_visibility=settings.input_visibility,
                            output_visibility=settings.output_visibility, param_visibility=settings.param_visibility)
         circuit = gw.lay_out(Path(f["m.onnx"]), Path(f["s.json"]), args, data_path=Path(f["in.json"]),
                              target=settings.calibration_target, scales=[settings.scale])
-        ezkl.compile_circuit(f["m.onnx"], f["m.ezkl"], f["s.json"])
+        gw.compile_circuit(f["m.onnx"], f["m.ezkl"], f["s.json"])
         srs, _ = gw.ensure_srs(circuit["run_args"]["logrows"])
-        ezkl.setup(f["m.ezkl"], f["vk"], f["pk"], str(srs))
-        gw.resolve(ezkl.gen_witness(f["in.json"], f["m.ezkl"], f["w.json"]))
-        ezkl.prove(f["w.json"], f["m.ezkl"], f["pk"], f["p.json"], str(srs))
-        if not ezkl.verify(f["p.json"], f["s.json"], f["vk"], str(srs)):
+        gw.setup(f["m.ezkl"], f["vk"], f["pk"], srs)
+        gw.gen_witness(f["in.json"], f["m.ezkl"], f["w.json"])
+        gw.prove(f["w.json"], f["m.ezkl"], f["pk"], f["p.json"], srs)
+        if not gw.verify(f["p.json"], f["s.json"], f["vk"], srs):
             raise RuntimeError("bare pipeline: proof did not verify")
     return time.perf_counter() - t0
 

@@ -50,6 +50,7 @@ from pathlib import Path
 
 import psutil
 
+from chasm.core.constants import DEFAULT_SCALE
 from chasm.core.provenance import utc_now
 from chasm.experiments import ezkl_gateway as gw
 from chasm.experiments.inference import time_inference
@@ -69,10 +70,10 @@ class ProveSettings:
     """
 
     calibration_target: str = "resources"
-    scale: int | None = 7
-    input_visibility: str = "private"
-    output_visibility: str = "public"
-    param_visibility: str = "fixed"
+    scale: int | None = DEFAULT_SCALE
+    input_visibility: str = gw.DEFAULT_VISIBILITY["input_visibility"]
+    output_visibility: str = gw.DEFAULT_VISIBILITY["output_visibility"]
+    param_visibility: str = gw.DEFAULT_VISIBILITY["param_visibility"]
     threads: int = os.cpu_count() or 1
     disable_freivalds: bool = False
     infer_warmup: int = 5
@@ -84,8 +85,8 @@ class ProveSettings:
         if self.calibration_target not in ("resources", "accuracy"):
             raise ValueError(f"calibration_target must be 'resources' or 'accuracy', not {self.calibration_target!r}")
         for name in ("input_visibility", "output_visibility"):
-            if getattr(self, name) not in ("private", "public"):
-                raise ValueError(f"{name} must be 'private' or 'public'")
+            if getattr(self, name) not in ("private", "public", "hashed", "polycommit"):
+                raise ValueError(f"{name} must be 'private', 'public', 'hashed' or 'polycommit'")
         if self.param_visibility not in ("fixed", "private", "public"):
             raise ValueError("param_visibility must be 'fixed', 'private' or 'public'")
         if self.threads < 1:
@@ -164,7 +165,6 @@ def _run_child(workdir: Path) -> None:
     ezkl_logger.addHandler(handler)
     ezkl_logger.propagate = False
 
-    import ezkl  # noqa: E402  (after RAYON_NUM_THREADS and logging are set)
     import torch
 
     progress = _Progress(workdir)
@@ -187,7 +187,7 @@ def _run_child(workdir: Path) -> None:
 
     with progress.phase("export"):
         gw.export_onnx(model.cpu(), x.cpu(), f["model.onnx"])
-        f["input.json"].write_text(json.dumps({"input_data": [x.flatten().tolist()]}))
+        gw.write_input(f["input.json"], x.cpu())
 
     with progress.phase("settings"):
         args = gw.run_args(scale=settings.scale, input_visibility=settings.input_visibility,
@@ -200,7 +200,7 @@ def _run_child(workdir: Path) -> None:
                      scales=[settings.scale] if settings.scale is not None else None)
 
     with progress.phase("compile"):
-        ezkl.compile_circuit(str(f["model.onnx"]), str(f["model.ezkl"]), str(f["settings.json"]))
+        gw.compile_circuit(f["model.onnx"], f["model.ezkl"], f["settings.json"])
 
     circuit = json.loads(f["settings.json"].read_text())
     ra = circuit["run_args"]
@@ -219,21 +219,19 @@ def _run_child(workdir: Path) -> None:
     progress.record.update(srs_generated=generated, srs_bytes=srs.stat().st_size)
 
     with progress.phase("setup"):
-        ok = ezkl.setup(str(f["model.ezkl"]), str(f["vk.key"]), str(f["pk.key"]), str(srs))
-        if not ok:
-            raise RuntimeError("ezkl.setup returned False")
+        gw.setup(f["model.ezkl"], f["vk.key"], f["pk.key"], srs)
 
     with progress.phase("witness"):
-        witness = gw.resolve(ezkl.gen_witness(str(f["input.json"]), str(f["model.ezkl"]), str(f["witness.json"])))
+        witness = gw.gen_witness(f["input.json"], f["model.ezkl"], f["witness.json"])
 
     with progress.phase("prove"):
-        ezkl.prove(str(f["witness.json"]), str(f["model.ezkl"]), str(f["pk.key"]), str(f["proof.json"]), str(srs))
+        gw.prove(f["witness.json"], f["model.ezkl"], f["pk.key"], f["proof.json"], srs)
 
     with progress.phase("verify"):
-        verified = bool(ezkl.verify(str(f["proof.json"]), str(f["settings.json"]), str(f["vk.key"]), str(srs)))
+        verified = gw.verify(f["proof.json"], f["settings.json"], f["vk.key"], srs)
 
     out_scale = circuit["model_output_scales"][0]
-    y_circuit = [ezkl.felt_to_float(v, out_scale) for v in witness["outputs"][0]]
+    y_circuit = [gw.felt_to_float(v, out_scale) for v in witness["outputs"][0]]
     y_ref = y_float.tolist()
     diffs = [abs(a - b) for a, b in zip(y_circuit, y_ref)]
     norm = math.sqrt(sum(v * v for v in y_ref)) or 1.0

@@ -22,15 +22,12 @@ def verify_artifacts(workdir: Path, proof_file: str = "proof.json") -> bool:
     Returns ``False`` both when ezkl answers False and when it rejects the
     proof with an error (a malformed or tampered proof may do either).
     """
-    import ezkl
-
     workdir = Path(workdir)
     settings = json.loads((workdir / "settings.json").read_text())
     srs, _ = gw.ensure_srs(int(settings["run_args"]["logrows"]))
     try:
         with gw.quiet():
-            return bool(ezkl.verify(str(workdir / proof_file), str(workdir / "settings.json"),
-                                    str(workdir / "vk.key"), str(srs)))
+            return gw.verify(workdir / proof_file, workdir / "settings.json", workdir / "vk.key", srs)
     except Exception:  # noqa: BLE001  (ezkl raises RuntimeError/ValueError subclasses)
         return False
 

@@ -27,6 +27,7 @@ import psutil
 
 from chasm.core import data, paths, provenance
 from chasm.core.constants import PROOFS
+from chasm.core.fmt import parse_bytes
 from chasm.core.profiles import Run, SweepConfigError, load_profiles, plan
 from chasm.core.specs import parameter_count
 from chasm.experiments import memory_guard
@@ -36,7 +37,7 @@ from chasm.experiments.memory_guard import MEMORY_MARGIN
 from chasm.experiments.models import build
 from chasm.experiments.prove import ProveSettings, prove
 
-__all__ = ["skip_reason", "execute", "run_sweep", "parse_bytes", "main"]
+__all__ = ["skip_reason", "execute", "run_sweep", "main"]
 
 
 def _done_keys(table, tag: str) -> set[str]:
@@ -69,7 +70,7 @@ def skip_reason(run: Run, table, tag: str, max_mem_bytes: int, memory_margin: fl
     failed = [(p, rid) for p, rid in memory_guard.memory_failures(table, tag, run.spec.family) if p <= n_params]
     peak = memory_guard.estimate_peak_bytes(table, tag, run.spec, run.scale)
     if peak is not None and peak * memory_margin > max_mem_bytes:
-        return (f"predicted peak memory {peak / 2**30:.1f} GiB (x{memory_margin:g} margin) "
+        return (f"estimated peak memory {peak / 2**30:.1f} GiB (x{memory_margin:g} margin) "
                 f"exceeds --max-mem {max_mem_bytes / 2**30:.1f} GiB")
     if failed:
         return f"run {failed[0][1]} of an equal or smaller {run.spec.family} was killed for exceeding --max-mem"
@@ -129,18 +130,6 @@ def run_sweep(runs: list[Run], *, out: Path, profile_name: str, max_mem_bytes: i
     return counts
 
 
-def parse_bytes(text: str) -> int:
-    """``'20G'``, ``'512M'``, ``'1.5GiB'`` or a plain number of bytes."""
-    units = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
-    t = text.strip().lower().removesuffix("ib").removesuffix("b")
-    try:
-        if t and t[-1] in units:
-            return int(float(t[:-1]) * units[t[-1]])
-        return int(float(t))
-    except ValueError:
-        raise SweepConfigError(f"cannot read {text!r} as a memory size (e.g. 20G, 512M)") from None
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chasm sweep", description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="quick", help="profile name in data/sweep_profiles.yaml")
@@ -149,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-mem", default=None,
                         help="memory ceiling, e.g. 20G (default: 85%% of physical memory)")
     parser.add_argument("--memory-margin", type=float, default=MEMORY_MARGIN, metavar="FACTOR",
-                        help="skip a run whose predicted peak memory times FACTOR exceeds --max-mem "
+                        help="skip a run whose estimated peak memory times FACTOR exceeds --max-mem "
                              f"(default {MEMORY_MARGIN}; the prediction is proportional to 2^logrows, "
                              "from the family's earlier runs on this machine)")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="prover and torch threads")
@@ -172,8 +161,11 @@ def main(argv: list[str] | None = None) -> int:
             raise SweepConfigError("--repeat must be at least 1")
         if not args.memory_margin >= 1.0:
             raise SweepConfigError(f"--memory-margin must be at least 1, got {args.memory_margin}")
-        max_mem = (parse_bytes(args.max_mem) if args.max_mem
-                   else int(0.85 * psutil.virtual_memory().total))
+        try:
+            max_mem = (parse_bytes(args.max_mem) if args.max_mem
+                       else int(0.85 * psutil.virtual_memory().total))
+        except ValueError as exc:
+            raise SweepConfigError(str(exc)) from None
         out = args.out or paths.data_dir() / PROOFS
         if out.exists():
             data.load_table(out)  # refuse to append to a file that does not match its schema

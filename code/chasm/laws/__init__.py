@@ -3,7 +3,7 @@
 One job per module: :mod:`~chasm.laws.rules` (quantities, sizes, thresholds), :mod:`~chasm.laws.selection`
 (which runs, and their observations), :mod:`~chasm.laws.candidates` (the candidate laws),
 :mod:`~chasm.laws.estimation` (fitting one law, intervals), :mod:`~chasm.laws.choice` (cross-validation
-and model choice), :mod:`~chasm.laws.checks` (held-out check, crossings), :mod:`~chasm.laws.calibration`
+and model choice), :mod:`~chasm.laws.checks` (held-out check, crossings), :mod:`~chasm.laws.coverage`
 (coverage on simulated sweeps) and :mod:`~chasm.laws.predict` (``python -m chasm predict``). Nothing
 here imports torch or a prover.
 
@@ -93,8 +93,8 @@ parameters):
   i.e. parameter uncertainty, plus between-configuration scatter and lack of
   fit, plus repetition noise (``s2`` already holds ``sigma_rep^2/R``; the last
   term adds the rest). ``nu`` is the Welch-Satterthwaite degrees of freedom of
-  that sum of two independent variance estimates. :func:`~chasm.laws.calibration.calibration_study`
-  checks the coverage on simulated sweeps (:data:`~chasm.laws.calibration.CALIBRATION_SCENARIOS`).
+  that sum of two independent variance estimates. :func:`~chasm.laws.coverage.coverage_study`
+  checks the coverage on simulated sweeps (:data:`~chasm.laws.coverage.COVERAGE_SCENARIOS`).
 
 Model choice is by leave-one-size-out cross-validation (:func:`~chasm.laws.choice.cross_validate`):
 all configurations of one size are left out together, the law is refitted

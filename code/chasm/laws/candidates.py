@@ -8,13 +8,12 @@ power law are sums of nonnegative basis functions with nonnegative coefficients.
 from __future__ import annotations
 
 import functools
-import importlib.util
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
-__all__ = ["Candidate", "POWER", "CANDIDATES", "candidate", "prover_work_of_rows", "clear_caches", "costmodel_available"]
+__all__ = ["Candidate", "POWER", "CANDIDATES", "RATE_CANDIDATES", "candidate", "prover_work_of_rows", "clear_caches"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +50,11 @@ def _basis_affine(n: np.ndarray) -> np.ndarray:
     return np.column_stack([np.ones_like(n), n])
 
 
+def _basis_log(n: np.ndarray) -> np.ndarray:
+    n = np.asarray(n, dtype=float)
+    return np.column_stack([np.ones_like(n), _log2(n)])
+
+
 def _basis_prover_work(n: np.ndarray) -> np.ndarray:
     n = np.asarray(n, dtype=float)
     return np.column_stack([np.ones_like(n), n * _log2(n), n / _log2(n)])
@@ -77,11 +81,12 @@ def clear_caches() -> None:
 def prover_work_of_rows(n: np.ndarray) -> np.ndarray:
     """The cost model's prover work (BN254 field multiplications) of one proof of ``n`` rows.
 
-    ``chasm.costmodel.prover_work(k)`` with its ``PROVER_CONSTANTS``, evaluated at ``k = log2(n)``.
+    :func:`chasm.costmodel.prover.prover_work` with the constants read for a frontier circuit
+    (:func:`chasm.costmodel.prover.prover_constants`), evaluated at ``k = log2(n)``.
     """
     from chasm.costmodel import prover, symbols
 
-    constants = tuple(sorted(prover.PROVER_CONSTANTS.items(), key=lambda item: str(item[0])))
+    constants = tuple(sorted(prover.prover_constants().items(), key=lambda item: str(item[0])))
     fn = _lambdified_prover_work(prover.prover_work, constants, symbols.kk)
     return np.asarray(fn(_log2(n)), dtype=float)
 
@@ -91,10 +96,6 @@ def _basis_costmodel(n: np.ndarray) -> np.ndarray:
     return np.column_stack([np.ones_like(n), prover_work_of_rows(n)])
 
 
-def costmodel_available() -> bool:
-    return importlib.util.find_spec("chasm.costmodel") is not None
-
-
 POWER = Candidate("power", "a N^b", ("a", "b"), None, note="straight line in log-log space")
 CANDIDATES: tuple[Candidate, ...] = (
     POWER,
@@ -102,11 +103,20 @@ CANDIDATES: tuple[Candidate, ...] = (
     Candidate("affine", "c0 + c1 N", ("c0", "c1"), _basis_affine, note="fixed overhead + linear work"),
     Candidate("fft_msm", "c0 + c1 N log2 N + c2 N / log2 N", ("c0", "c1", "c2"), _basis_prover_work,
               note="overhead + FFT-like (N log2 N) + MSM-like (N / log2 N) terms, nonnegative coefficients"),
-) + ((
     Candidate("costmodel", "c0 + c1 W(N)", ("c0", "c1"), _basis_costmodel,
               note="overhead + c1 per field multiplication of the cost model's prover work W(N) "
                    "(chasm.costmodel.prover.prover_work)"),
-) if costmodel_available() else ())
+)
+
+
+#: Laws for a rate per operation (e.g. nanoseconds per field multiplication) against size: a slow
+#: power-law drift, or a logarithmic one (memory hierarchy, deeper FFTs). The laws of totals above would
+#: make a per-operation time grow without bound (an affine rate means quadratic total time).
+RATE_CANDIDATES: tuple[Candidate, ...] = (
+    POWER,
+    Candidate("log", "c0 + c1 log2 N", ("c0", "c1"), _basis_log,
+              note="rate drifting with the number of doublings, nonnegative coefficients"),
+)
 
 
 def candidate(name: str) -> Candidate:

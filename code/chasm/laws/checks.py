@@ -10,7 +10,7 @@ import pandas as pd
 
 from chasm.laws.candidates import POWER
 from chasm.laws.choice import fit_quantity
-from chasm.laws.estimation import FittedLaw, fit_law, predict, predict_log
+from chasm.laws.estimation import FittedLaw, confidence_log, fit_law, predict, predict_log
 from chasm.laws.rules import HOLDOUT_SIZES, MIN_SIZES, MIN_TRAIN_SIZES, InsufficientData
 from chasm.laws.selection import config_means, observations
 
@@ -78,7 +78,7 @@ def crossing_logrows(fit: FittedLaw, level: float = 1.0, *, band: str = "confide
     Bounds that fall outside ``grid`` are returned as ``-inf``/``inf``; if the
     law never reaches ``level`` on the grid, ``point`` is NaN.
     """
-    pred = predict_log(fit, 2.0**grid, new_run=(band == "prediction"))
+    pred = predict_log(fit, 2.0**grid) if band == "prediction" else confidence_log(fit, 2.0**grid)
     target = math.log(level)
     sign = np.sign(pred["point"] - target)
     change = np.nonzero(np.diff(sign) != 0)[0]

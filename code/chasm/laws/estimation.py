@@ -21,8 +21,8 @@ from chasm.laws.candidates import POWER, Candidate
 from chasm.laws.rules import LEVEL, MIN_LACK_OF_FIT_DF, InsufficientData
 from chasm.laws.selection import ConfigMeans
 
-__all__ = ["FittedLaw", "point_fit", "log_law", "leave_one_size_out_mse", "scatter_variance", "fit_law", "predict_log",
-           "predict", "param_intervals", "exponent"]
+__all__ = ["FittedLaw", "point_fit", "log_law", "leave_one_size_out_mse", "scatter_variance", "fit_law",
+           "confidence_log", "confidence_band", "predict_log", "predict", "param_intervals", "exponent"]
 
 
 @dataclass(frozen=True)
@@ -227,23 +227,30 @@ def _t(df: float) -> float:
     return float(stats.t.ppf(0.5 + LEVEL / 2, df)) if df > 0 else math.inf
 
 
-def predict_log(fit: FittedLaw, x, *, new_run: bool = True, reps=1) -> dict[str, np.ndarray]:
-    """Point and 95% interval of ``log y`` at sizes ``x`` (rows).
+def confidence_log(fit: FittedLaw, x) -> dict[str, np.ndarray]:
+    """The law itself (the median over configurations) at sizes ``x`` (padded rows), with its 95%
+    confidence band, in log units: arrays ``point``, ``low``, ``high``, ``se`` and ``df``."""
+    mu, grad = log_law(fit.candidate, fit.coef, x)
+    se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", grad, fit.cov, grad), 0))
+    t = _t(fit.df_scatter)
+    return {"point": mu, "low": mu - t * se, "high": mu + t * se, "se": se,
+            "df": np.full_like(mu, fit.df_scatter, dtype=float)}
 
-    ``new_run=True``: prediction interval for one new run of a new configuration
-    (parameter uncertainty + configuration scatter and lack of fit + repetition
-    noise); with ``reps=R`` (scalar or per ``x``) for the mean log of ``R`` runs
-    of one new configuration instead. ``new_run=False``: confidence interval of
-    the law itself (the median over configurations). Returns arrays ``point``,
-    ``low``, ``high``, ``se`` and ``df``.
+
+def confidence_band(fit: FittedLaw, x) -> dict[str, np.ndarray]:
+    """:func:`confidence_log` on the quantity's scale: the law's median and its 95% confidence band."""
+    out = confidence_log(fit, x)
+    return {k: np.exp(out[k]) for k in ("point", "low", "high")}
+
+
+def predict_log(fit: FittedLaw, x, *, reps=1) -> dict[str, np.ndarray]:
+    """Point and 95% prediction interval of ``log y`` at sizes ``x`` (padded rows): for one new run of a
+    new configuration (parameter uncertainty + configuration scatter and lack of fit + repetition noise);
+    with ``reps=R`` (scalar or per ``x``) for the mean log of ``R`` runs of one new configuration instead.
+    Returns arrays ``point``, ``low``, ``high``, ``se`` and ``df``.
     """
     mu, grad = log_law(fit.candidate, fit.coef, x)
     var_mean = np.einsum("ij,jk,ik->i", grad, fit.cov, grad)
-    if not new_run:
-        se = np.sqrt(np.maximum(var_mean, 0))
-        t = _t(fit.df_scatter)
-        return {"point": mu, "low": mu - t * se, "high": mu + t * se, "se": se,
-                "df": np.full_like(mu, fit.df_scatter, dtype=float)}
     lev = var_mean / fit.s2 if fit.s2 > 0 else np.zeros_like(var_mean)
     a = fit.s2 * (1.0 + lev)
     b = fit.sigma_rep2 * (1.0 / np.asarray(reps, dtype=float) - fit.mean_inv_reps)
@@ -262,9 +269,10 @@ def predict_log(fit: FittedLaw, x, *, new_run: bool = True, reps=1) -> dict[str,
     return {"point": mu, "low": mu - t * se, "high": mu + t * se, "se": se, "df": df}
 
 
-def predict(fit: FittedLaw, x, *, new_run: bool = True) -> dict[str, np.ndarray]:
-    """:func:`predict_log` back on the quantity's scale: ``point`` is the median, ``low``/``high`` the 95% bounds."""
-    out = predict_log(fit, x, new_run=new_run)
+def predict(fit: FittedLaw, x) -> dict[str, np.ndarray]:
+    """:func:`predict_log` back on the quantity's scale: ``point`` is the median, ``low``/``high`` the 95%
+    prediction bounds."""
+    out = predict_log(fit, x)
     return {k: np.exp(out[k]) for k in ("point", "low", "high")}
 
 

@@ -52,10 +52,10 @@ HOLDOUT_SIZES = 2
 #: times too small at 95% confidence; on 3, 14 times).
 MIN_LACK_OF_FIT_DF = 3
 
-#: Sizes the laws can be fitted against: ``rows`` = 2**logrows (the prover's domain),
+#: Sizes the laws can be fitted against: ``padded_rows`` = 2**logrows (the prover's domain),
 #: ``num_rows`` (rows the layout uses, as reported by ezkl), ``params`` (model parameters).
-SIZE_COLUMNS = ("rows", "num_rows", "params")
-SIZE_UNITS = {"rows": "rows", "num_rows": "rows", "params": "parameters"}
+SIZE_COLUMNS = ("padded_rows", "num_rows", "params")
+SIZE_UNITS = {"padded_rows": "rows", "num_rows": "rows", "params": "parameters"}
 
 LEVEL = 0.95
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from chasm.core.constants import CONTENTION_LIMIT, FAMILY_SCALES
-from chasm.core.runs import peak_rss_bytes
+from chasm.core.runs import contended, peak_rss_bytes
 from chasm.laws.rules import SIZE_COLUMNS, InsufficientData
 
 __all__ = ["FIT_PROFILES", "CALIBRATION_TARGET", "time_columns", "exclusion_reasons", "choose_machine", "select_runs",
@@ -91,14 +91,14 @@ def select_runs(frame: pd.DataFrame, hardware_tag: str | None = None) -> tuple[p
     hardware_tag = choose_machine(frame, reason, hardware_tag)
     ok = frame[(reason == "") & (frame["hardware_tag"] == hardware_tag)].copy()
     ok["logrows"] = ok["logrows"].astype(int)
-    ok["rows"] = np.ldexp(1.0, ok["logrows"].to_numpy())
+    ok["padded_rows"] = np.ldexp(1.0, ok["logrows"].to_numpy())
     ok["peak_rss_bytes"] = peak_rss_bytes(ok)
     ok["config_key"] = ok["run_id"].astype(str).str.replace(r"-r\d+$", "", regex=True)
-    contended = (pd.to_numeric(ok["other_cpu_frac"], errors="coerce") > CONTENTION_LIMIT).to_numpy()
-    ok["timing_contended"] = contended
+    slowed = contended(ok).to_numpy()
+    ok["timing_contended"] = slowed
     for col in time_columns(ok):
         ok[col] = pd.to_numeric(ok[col], errors="coerce").astype(float)
-        ok.loc[contended, col] = np.nan
+        ok.loc[slowed, col] = np.nan
     floor = ok.groupby("family")["logrows"].transform("min")
     used = pd.to_numeric(ok["num_rows"], errors="coerce")
     ok["at_floor"] = ((ok["logrows"] == floor) & (used <= np.ldexp(1.0, ok["logrows"].to_numpy() - 1))).to_numpy()
@@ -119,16 +119,16 @@ def exclusion_table(frame: pd.DataFrame, hardware_tag: str | None = None) -> pd.
     rows = [{"reason": r, "runs": int(n), "left out": "the whole run"}
             for r, n in reason[reason != ""].value_counts().items()]
     kept = frame[reason == ""]
-    contended = int((pd.to_numeric(kept["other_cpu_frac"], errors="coerce") > CONTENTION_LIMIT).sum())
-    if contended:
+    n_contended = int(contended(kept).sum())
+    if n_contended:
         rows.append({"reason": f"machine busy with other processes (other_cpu_frac > {CONTENTION_LIMIT:g})",
-                     "runs": contended, "left out": "times (*_s) only; memory and sizes used"})
+                     "runs": n_contended, "left out": "times (*_s) only; memory and sizes used"})
     rows.append({"reason": f"used for the fits (on {hardware_tag})", "runs": int(len(kept)),
-                 "left out": "nothing" if not contended else f"times of {contended} of them"})
+                 "left out": "nothing" if not n_contended else f"times of {n_contended} of them"})
     return pd.DataFrame(rows, columns=["reason", "runs", "left out"])
 
 
-def observations(runs: pd.DataFrame, family: str, quantity: str, size: str = "rows") -> pd.DataFrame:
+def observations(runs: pd.DataFrame, family: str, quantity: str, size: str = "padded_rows") -> pd.DataFrame:
     """One row per usable run: ``config_key``, ``logrows``, ``fold``, ``x`` (size), ``y`` (log of the quantity).
 
     ``fold`` is the size class used by leave-one-size-out cross-validation:
@@ -142,7 +142,7 @@ def observations(runs: pd.DataFrame, family: str, quantity: str, size: str = "ro
     if size not in SIZE_COLUMNS:
         raise ValueError(f"size must be one of {SIZE_COLUMNS}, got {size!r}")
     sel = runs[(runs["family"] == family)]
-    if size != "rows" and "at_floor" in sel.columns:
+    if size != "padded_rows" and "at_floor" in sel.columns:
         sel = sel[~sel["at_floor"].astype(bool)]
     value = pd.to_numeric(sel[quantity], errors="coerce")
     x = pd.to_numeric(sel[size], errors="coerce")
@@ -153,7 +153,7 @@ def observations(runs: pd.DataFrame, family: str, quantity: str, size: str = "ro
         {
             "config_key": sel.loc[keep, "config_key"].to_numpy(),
             "logrows": logrows,
-            "fold": logrows if size == "rows" else np.ceil(np.log2(xs)).astype(int),
+            "fold": logrows if size == "padded_rows" else np.ceil(np.log2(xs)).astype(int),
             "x": xs,
             "y": np.log(value[keep].to_numpy(dtype=float)),
         }

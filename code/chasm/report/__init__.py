@@ -5,5 +5,8 @@
 - :mod:`~chasm.report.claims`     "The claims under test"
 - :mod:`~chasm.report.proving`    "Proving small networks"
 - :mod:`~chasm.report.costmodel`  "What a proof must compute"
-- :mod:`~chasm.report.scaling`    "Scaling laws"
+- :mod:`~chasm.report.scaling`    "Scaling laws": method, measurements, laws and exponents
+- :mod:`~chasm.report.scaling_checks`   its held-out check, phase ratios and limits
+- :mod:`~chasm.report.scaling_figures`  its charts
+- :mod:`~chasm.report.frontier`   "A frontier query"
 """

@@ -15,7 +15,9 @@ from chasm.core.claims import CHART_SUBJECTS, UNIT_LABELS, numeric_claims
 from chasm.report import charts
 
 __all__ = ["format_number", "format_range", "claims_table", "chart_frame", "PANEL_WIDTH", "log_domain",
-           "log_ticks", "claimed_ranges_chart", "ratio_check_chart"]
+           "log_ticks", "claimed_ranges_chart", "ratio_check_chart", "summary_facts", "testability_table",
+           "claims_by_section", "notes_table", "ratio_facts", "ratio_table", "power_facts", "power_table",
+           "parity_facts", "parity_table", "contradictions_table", "with_verdicts", "verdict_counts"]
 
 
 def format_number(value: float) -> str:
@@ -174,3 +176,134 @@ def ratio_check_chart(ratios: pd.DataFrame) -> alt.LayerChart:
         title="Stated ratios and the ratios the article's own figures imply",
         height=60 * len(ratios), width=PANEL_WIDTH,
     ).configure_legend(orient="top")
+
+
+# --------------------------------------------------------------------------- the chapter's tables and glued values
+
+
+def _fmt_columns(table: pd.DataFrame, columns) -> pd.DataFrame:
+    """``table`` with ``columns`` formatted by :func:`format_number` and booleans as yes/no."""
+    out = table.assign(**{c: table[c].map(format_number) for c in columns})
+    for c in out.columns:
+        if out[c].dtype == bool:
+            out[c] = out[c].map({True: "yes", False: "no"})
+    return out
+
+
+def summary_facts(frame: pd.DataFrame) -> dict[str, int]:
+    """Counts the chapter opens with: ``n_claims``, ``n_numeric``, ``n_qualitative``, ``n_sections``."""
+    numeric = numeric_claims(frame)
+    return {"n_claims": len(frame), "n_numeric": len(numeric), "n_qualitative": len(frame) - len(numeric),
+            "n_sections": int(frame["section"].nunique())}
+
+
+def testability_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Claims per chapter that tests them (rows) and per way of testing them (columns)."""
+    return (frame.pivot_table(index="chapter", columns="testable", values="claim_id", aggfunc="count", fill_value=0)
+            .reset_index().rename_axis(columns=None))
+
+
+def claims_by_section(frame: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """``(section heading, its claims table)`` in the article's order, sections without claims left out."""
+    from chasm.core.claims import section_headings
+
+    table = claims_table(frame)
+    parts = [(s, table[table["section"] == s].drop(columns=["section"])) for s in section_headings()]
+    return [(s, part) for s, part in parts if len(part)]
+
+
+def notes_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """How each figure was read: the claims with notes."""
+    return frame.loc[frame["notes"].notna(), ["claim_id", "notes"]].rename(columns={"claim_id": "claim"})
+
+
+def ratio_facts(ratios: pd.DataFrame) -> dict[str, str]:
+    """Glued text of the stated against implied ratios (:func:`chasm.economics.article.implied_ratios`):
+    the cost ratio's implied and stated ends and agreement, the energy ratio's implied ends and
+    agreement, and the premium's agreement and gap (lowest implied over highest stated)."""
+    by = ratios.set_index("claim_id")
+    cost, energy, premium = by.loc["cost_ratio_table"], by.loc["energy_ratio_table"], by.loc["cost_premium_today"]
+    return {
+        "cost_implied_low": format_number(cost["implied_low"]), "cost_implied_high": format_number(cost["implied_high"]),
+        "cost_stated_low": format_number(cost["stated_low"]), "cost_stated_high": format_number(cost["stated_high"]),
+        "cost_low_over_low": format_number(cost["low_over_low"]),
+        "cost_high_over_high": format_number(cost["high_over_high"]), "cost_agreement": cost["agreement"],
+        "energy_implied_low": format_number(energy["implied_low"]),
+        "energy_implied_high": format_number(energy["implied_high"]), "energy_agreement": energy["agreement"],
+        "premium_agreement": premium["agreement"],
+        "premium_gap": format_number(premium["implied_low"] / premium["stated_high"]),
+    }
+
+
+def ratio_table(ratios: pd.DataFrame) -> pd.DataFrame:
+    """:func:`chasm.economics.article.implied_ratios` formatted for the page."""
+    return _fmt_columns(ratios, ["stated_low", "stated_high", "implied_low", "implied_high", "low_over_low",
+                                 "high_over_high"])
+
+
+def power_facts(power: pd.DataFrame) -> dict[str, str]:
+    """Glued text of the implied power (kW, :func:`chasm.economics.article.implied_power`): each
+    subject's ends, and the smallest and largest end over both subjects (``kw_min``, ``kw_max``)."""
+    by = power.set_index("subject")
+    ends = [by.loc[s, f"power_kw_{e}"] for s in ("inference", "zk_proving") for e in ("low", "high")]
+    return {"inf_kw_low": format_number(by.loc["inference", "power_kw_low"]),
+            "inf_kw_high": format_number(by.loc["inference", "power_kw_high"]),
+            "zk_kw_low": format_number(by.loc["zk_proving", "power_kw_low"]),
+            "zk_kw_high": format_number(by.loc["zk_proving", "power_kw_high"]),
+            "kw_min": format_number(min(ends)), "kw_max": format_number(max(ends))}
+
+
+def power_table(power: pd.DataFrame) -> pd.DataFrame:
+    """:func:`chasm.economics.article.implied_power` formatted for the page."""
+    return _fmt_columns(power, [c for c in power.columns if c.endswith(("_low", "_high"))])
+
+
+def parity_facts(frame: pd.DataFrame, parity: pd.DataFrame) -> dict[str, str]:
+    """Glued text of the years to parity (:func:`chasm.economics.article.years_to_parity`): for the table's
+    stated ratio and for the stated premium, the fewest and most years, and which readings reach parity
+    within the years the article names (:func:`chasm.economics.article.parity_within_claim`)."""
+    from chasm.economics.article import parity_within_claim
+
+    by = parity.set_index("ratio_reading")
+    table, premium = by.loc["stated by cost_ratio_table"], by.loc["stated by cost_premium_today"]
+    within = parity_within_claim(frame, parity)
+    return {"table_low": format_number(table["fewest_years"]), "table_high": format_number(table["most_years"]),
+            "premium_low": format_number(premium["fewest_years"]),
+            "premium_high": format_number(premium["most_years"]),
+            "within": "; ".join(f"the ratio {r}" for r in within) if within else "none of them"}
+
+
+def parity_table(parity: pd.DataFrame) -> pd.DataFrame:
+    """:func:`chasm.economics.article.years_to_parity` formatted for the page."""
+    return _fmt_columns(parity, ["ratio_low", "ratio_high", "fewest_years", "most_years"])
+
+
+def contradictions_table(pairs: pd.DataFrame) -> pd.DataFrame:
+    """:func:`chasm.economics.article.contradictions` with line breaks in quotes shown as ``/``."""
+    return pairs.assign(quote=pairs["quote"].str.replace("\n", " / ", regex=False),
+                        other_quote=pairs["other_quote"].str.replace("\n", " / ", regex=False))
+
+
+def with_verdicts(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (:func:`chasm.core.claims.load_claims`) with the verdicts the chapters compute laid over the
+    recorded ``verdict`` column (:func:`chasm.report.frontier.claim_verdicts` for the claims of chapter
+    ``frontier``), and a ``judged_against`` column (the interval a computed verdict was judged against, else
+    empty). Raises if a chapter computes a verdict for a claim the table assigns to another chapter."""
+    from chasm.report.frontier import claim_verdicts
+
+    computed = claim_verdicts().set_index("claim_id")
+    out = frame.copy()
+    owner = out.set_index("claim_id")["chapter"]
+    wrong = [c for c in computed.index if owner.get(c) != "frontier"]
+    if wrong:
+        raise ValueError(f"verdicts computed by the frontier chapter for claims it does not own: {wrong}")
+    out["verdict"] = [computed.loc[c, "verdict"] if c in computed.index else v
+                      for c, v in zip(out["claim_id"], out["verdict"])]
+    out["judged_against"] = [computed.loc[c, "interval"] if c in computed.index else ""
+                             for c in out["claim_id"]]
+    return out
+
+
+def verdict_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Claims per verdict of ``data/claims.csv``."""
+    return frame["verdict"].value_counts().rename_axis("verdict").reset_index(name="claims")

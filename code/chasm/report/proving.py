@@ -1,9 +1,10 @@
-"""Tables, charts and quoted values of the chapter "Proving small networks".
+"""Tables and quoted values of the chapter "Proving small networks" (its charts:
+:mod:`chasm.report.proving_figures`).
 
 Everything here reads ``data/measurements/`` through :mod:`chasm.core` (the proving runs, the
 inference-only timings, the harness overhead) or takes a record the chapter has just measured (the
 live proof of :func:`chasm.experiments.prove.prove`, the operator probes of
-:func:`chasm.experiments.opsupport.probe_all`), and returns tables, charts, plain values, or the text
+:func:`chasm.experiments.opsupport.probe_all`), and returns tables, plain values, or the text
 the chapter glues into its prose (``*_facts`` functions: ``{name: text}``, formatted with
 :mod:`chasm.core.fmt`). Nothing is measured here, and nothing here imports torch or a prover.
 """
@@ -12,28 +13,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import altair as alt
 import pandas as pd
 
 from chasm.core import data, paths, profiles
 from chasm.core.constants import CONTENTION_LIMIT, INFERENCE, OVERHEAD, PHASES, PROOFS, phase_columns
 from chasm.core.fmt import gib, nbytes, pow2, seconds
 from chasm.core.runs import load_runs, per_config, size_label
-from chasm.report import charts
 
-__all__ = [
-    # summaries of the committed runs
-    "phases_long", "SweepSummary", "summarise", "machines", "phase_shares", "srs_costs",
-    "calibration_runs", "harness_overhead", "inference_timings", "unrun", "not_ok",
-    # the live proof and the live operator probes
-    "live_phases", "live_facts", "ops_table", "ops_facts",
-    # the sweep: quoted values, per-configuration medians, lists and charts
-    "CONFIG_COLUMNS", "MAIN_PHASES", "MEMORY_PHASES", "config_medians", "sweep_facts", "phase_facts",
-    "largest_per_family", "memory_facts", "phase_time_chart", "phase_memory_chart",
-    "verifier_frame", "verifier_chart", "verifier_facts", "error_chart", "overhead_chart", "overhead_facts",
-    "inference_chart", "inference_facts", "harness_table", "harness_facts", "srs_table", "srs_facts",
-    "calibration_medians", "calibration_table", "calibration_effects", "calibration_facts", "reading_facts",
-]
+__all__ = ["phases_long", "SweepSummary", "summarise", "machines", "phase_shares", "srs_costs",
+           "calibration_runs", "harness_overhead", "inference_timings", "unrun", "not_ok", "live_phases",
+           "live_facts", "ops_table", "ops_facts", "CONFIG_COLUMNS", "MAIN_PHASES", "MEMORY_PHASES",
+           "config_medians", "sweep_facts", "phase_facts", "largest_per_family", "memory_facts",
+           "verifier_frame", "verifier_facts", "overhead_facts", "inference_facts", "harness_table",
+           "harness_facts", "srs_table", "srs_facts", "calibration_medians", "calibration_table",
+           "calibration_effects", "calibration_facts", "reading_facts"]
 
 
 def phases_long(frame: pd.DataFrame) -> pd.DataFrame:
@@ -72,11 +65,11 @@ class SweepSummary:
 def summarise(frame: pd.DataFrame) -> SweepSummary:
     """Headline facts of ok runs: sizes covered, the largest circuit (most rows), the one with the
     highest peak memory (``hungriest``; medians over repetitions), overhead ratios."""
-    med = per_config(frame, ["prove_s", "setup_s", "max_peak_rss_bytes", "overhead_ratio"])
+    med = per_config(frame, ["prove_s", "setup_s", "peak_rss_bytes", "overhead_ratio"])
     top = med.sort_values(["logrows", "num_rows"]).iloc[-1]
-    peak = med.sort_values("max_peak_rss_bytes").iloc[-1]
+    peak = med.sort_values("peak_rss_bytes").iloc[-1]
     keys = ("family", "size_label", "params", "logrows", "num_rows", "prove_s", "setup_s",
-            "max_peak_rss_bytes", "repetitions")
+            "peak_rss_bytes", "repetitions")
     return SweepSummary(
         runs=len(frame),
         configs=len(med),
@@ -256,7 +249,7 @@ def ops_facts(probes: list[dict]) -> dict[str, str]:
 # ---------------------------------------------------------------- the sweep
 
 #: Columns of :func:`config_medians` (medians over the repetitions of each configuration).
-CONFIG_COLUMNS = ["prove_s", "setup_s", "witness_s", "verify_s", "infer_s", "max_peak_rss_bytes",
+CONFIG_COLUMNS = ["prove_s", "setup_s", "witness_s", "verify_s", "infer_s", "peak_rss_bytes",
                   "prove_peak_rss_bytes", "proof_bytes", "pk_bytes", "overhead_ratio", "prove_compute_s",
                   "output_rel_err"]
 #: Phases drawn in the chart of wall times (the others take milliseconds).
@@ -322,7 +315,7 @@ def _model_facts(prefix: str, config: dict) -> dict[str, str]:
         f"{prefix}_config": f"{config['size_label']}, {config['params']:,} parameters",
         f"{prefix}_num_rows": f"{int(config['num_rows']):,}",
         f"{prefix}_logrows": pow2(config["logrows"]),
-        f"{prefix}_peak": gib(config["max_peak_rss_bytes"]),
+        f"{prefix}_peak": gib(config["peak_rss_bytes"]),
     }
 
 
@@ -345,45 +338,11 @@ def memory_facts(runs: pd.DataFrame, summary: SweepSummary, failures: pd.DataFra
     }
 
 
-def phase_time_chart(long: pd.DataFrame):
-    """Wall time of each of :data:`MAIN_PHASES` against circuit rows used, one panel per family (log-log,
-    seconds). ``long`` is :func:`phases_long`."""
-    return charts.loglog_lines(
-        long[long["phase"].isin(MAIN_PHASES)], x="num_rows", y="seconds", color="phase",
-        x_title="circuit rows used (ezkl num_rows)", y_title="wall time, median of repetitions (s)",
-        title="Wall time of each phase against circuit size", facet="family",
-        tooltip=["family", "size_label", "params", "logrows", "num_rows", "phase", "seconds", "repetitions"])
-
-
-def phase_memory_chart(long: pd.DataFrame):
-    """Peak resident memory of each of :data:`MEMORY_PHASES` against circuit rows used, one panel per
-    family (log-log, GiB). ``long`` is :func:`phases_long`."""
-    return charts.loglog_lines(
-        long[long["phase"].isin(MEMORY_PHASES)], x="num_rows", y="peak_gib",
-        color="phase", x_title="circuit rows used (ezkl num_rows)",
-        y_title="peak resident memory (GiB)", title="Peak memory of each phase against circuit size",
-        facet="family",
-        tooltip=["family", "size_label", "params", "logrows", "num_rows", "phase", "peak_gib"])
-
-
 def verifier_frame(med: pd.DataFrame) -> pd.DataFrame:
     """:func:`config_medians` with what the verifier sees in readable units: ``proof_kib`` (proof, KiB),
     ``verify_ms`` (verification wall time, ms) and ``pk_mib`` (proving key, MiB)."""
     return med.assign(proof_kib=med["proof_bytes"] / 1024, verify_ms=med["verify_s"] * 1e3,
                       pk_mib=med["pk_bytes"] / 2**20)
-
-
-def verifier_chart(verifier: pd.DataFrame):
-    """Proof size, verification time and proving-key size against circuit rows used, side by side
-    (log-log). ``verifier`` is :func:`verifier_frame`."""
-    def panel(y, y_title, title):
-        return charts.loglog_lines(
-            verifier, x="num_rows", y=y, color="family", x_title="circuit rows used", y_title=y_title,
-            title=title, width=260, height=220, tooltip=["family", "size_label", "logrows", y])
-
-    return alt.hconcat(panel("proof_kib", "proof size (KiB)", "Proof size"),
-                       panel("verify_ms", "verification wall time (ms)", "Verification time"),
-                       panel("pk_mib", "proving key (MiB)", "Proving key size"))
 
 
 def verifier_facts(verifier: pd.DataFrame) -> dict[str, str]:
@@ -396,45 +355,20 @@ def verifier_facts(verifier: pd.DataFrame) -> dict[str, str]:
     }
 
 
-def error_chart(med: pd.DataFrame):
-    """Relative L2 error of the circuit's output against the float model, against parameters (log-log;
-    configurations with zero error cannot be drawn and are left out). ``med`` is :func:`config_medians`."""
-    return charts.loglog_lines(
-        med[med["output_rel_err"] > 0], x="params", y="output_rel_err", color="family", x_title="parameters",
-        y_title="relative L2 error of circuit output",
-        title="Error of the fixed-point circuit against the float model",
-        tooltip=["family", "size_label", "logrows", "output_rel_err"])
-
-
-def overhead_chart(med: pd.DataFrame):
-    """Proof wall time over inference wall time against parameters (log-log). ``med`` is
-    :func:`config_medians`."""
-    return charts.loglog_lines(
-        med, x="params", y="overhead_ratio", color="family", x_title="parameters",
-        y_title="proof wall time / inference wall time",
-        title="How many times longer proving takes than the inference it proves",
-        tooltip=["family", "size_label", "params", "logrows", "prove_s", "infer_s", "overhead_ratio"])
-
-
 def overhead_facts(runs: pd.DataFrame, summary: SweepSummary) -> dict[str, str]:
     """Proving against inference, as text: ``ratio_min``, ``ratio_median`` and ``ratio_max`` (proof over
-    forward-pass wall time, medians per configuration, pure numbers) and ``compute_share`` (median share
-    of ezkl's own compute time in the Python-side proving wall time, %)."""
+    forward-pass wall time, medians per configuration, pure numbers), ``compute_share`` and
+    ``pk_load_share`` (median shares of ezkl's own compute time and of its loading of the proving key in
+    the Python-side proving wall time, %, from ezkl's log) and ``rest_share`` (median share of what is
+    left: reading the SRS, writing the proof, Python; %)."""
     return {
         "ratio_min": f"{summary.overhead_ratio_min:,.0f}",
         "ratio_median": f"{summary.overhead_ratio_median:,.0f}",
         "ratio_max": f"{summary.overhead_ratio_max:,.0f}",
         "compute_share": f"{(runs['prove_compute_s'] / runs['prove_s']).median():.0%}",
+        "pk_load_share": f"{(runs['pk_load_s'] / runs['prove_s']).median():.1%}",
+        "rest_share": f"{((runs['prove_s'] - runs['prove_compute_s'] - runs['pk_load_s']) / runs['prove_s']).median():.1%}",
     }
-
-
-def inference_chart(inference: pd.DataFrame):
-    """Forward-pass wall time of a whole sequence against parameters, one line per device (log-log,
-    seconds). ``inference`` is :func:`inference_timings`."""
-    return charts.loglog_lines(
-        inference, x="params", y="infer_s", color="device", x_title="parameters",
-        y_title="forward pass (s, whole sequence)", title="Transformer forward passes without proofs",
-        tooltip=["device_name", "size_label", "params", "tokens", "infer_s", "flops_per_s", "repetitions"])
 
 
 def inference_facts(inference: pd.DataFrame) -> dict[str, str]:

@@ -32,7 +32,8 @@ from pathlib import Path
 
 from chasm.core import paths, provenance
 
-__all__ = ["MARKER", "MODULE", "module_file", "module_closure", "DYNAMIC_INPUTS", "inputs_digest", "declared_inputs", "stamp_source", "OFFLINE_DROPPED_SCRIPTS",
+__all__ = ["MARKER", "MODULE", "module_file", "package_imports", "module_closure", "DYNAMIC_INPUTS", "inputs_digest",
+           "declared_inputs", "stamp_source", "OFFLINE_DROPPED_SCRIPTS",
            "OFFLINE_DROPPED_MARKERS", "offline_scripts", "setup"]
 
 MARKER = re.compile(r"^(?P<lead>[ \t]*#[ \t]*chasm-inputs:)(?P<paths>[^\n|]*)(?:\|[^\n]*)?$", re.M)
@@ -53,16 +54,29 @@ def module_file(root: Path, module: str) -> Path:
     raise FileNotFoundError(f"chasm-inputs names module {module!r}, which has no source under {root / 'code'}")
 
 
-def _imported_modules(path: Path) -> set[str]:
-    """Modules of the package that ``path`` imports anywhere (module level or inside functions)."""
+def package_imports(root: Path, path: Path | None = None, *, source: str | None = None) -> set[str]:
+    """Modules of the package that a source file ``path`` (or the text ``source``) imports, at any depth
+    (module level or inside functions): ``import chasm.x``, ``from chasm.x import y`` (the module
+    ``chasm.x.y`` when ``y`` is one, else ``chasm.x``). Only names with a source file under
+    ``root/code`` are returned."""
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+
+    def exists(name: str) -> bool:
+        try:
+            module_file(root, name)
+        except FileNotFoundError:
+            return False
+        return True
+
+    for node in ast.walk(ast.parse(path.read_text() if source is None else source)):
         if isinstance(node, ast.Import):
-            found.update(a.name for a in node.names if a.name.split(".")[0] == "chasm")
-        elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "chasm":
-            found.add(node.module)
-            found.update(f"{node.module}.{a.name}" for a in node.names)  # ``from chasm.x import y``: y may be a module
-    return found
+            found.update(a.name for a in node.names if a.name.split(".")[0] == "chasm" and exists(a.name))
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module \
+                and node.module.split(".")[0] == "chasm":
+            for alias in node.names:
+                sub = f"{node.module}.{alias.name}"
+                found.add(sub if exists(sub) else node.module)
+    return {name for name in found if exists(name)}
 
 
 def module_closure(root: Path, module: str) -> list[Path]:
@@ -84,7 +98,7 @@ def module_closure(root: Path, module: str) -> list[Path]:
                     raise
                 continue  # ``from chasm.x import name`` where name is not a module
             seen[prefix] = path
-            todo.extend(_imported_modules(path))
+            todo.extend(package_imports(root, path))
     return sorted(set(seen.values()))
 
 
