@@ -27,6 +27,7 @@ COMMANDS = {
     "constants": ("chasm.experiments.circuit_constants", "read prover constants from the circuits ezkl builds"),
     "linking": ("chasm.experiments.linking", "prove chains of chunk circuits and measure what linking costs"),
     "ranges": ("chasm.experiments.range_probe", "probe fixed-point range limits on miniature Llamas"),
+    "verdicts": ("chasm.economics.verdicts", "every claim of the article with its computed verdict"),
     "extrapolation": ("chasm.laws.extrapolation", "simulate the laws' coverage 5-7 doublings beyond the data"),
     "price": ("chasm.economics.pricing", "price one query: proving against inference in USD, kWh and seconds (Monte Carlo)"),
 }

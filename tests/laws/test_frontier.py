@@ -97,6 +97,9 @@ def test_query_table_is_consistent_for_a_frontier_model():
     laws = frontier.chunk_laws()
     t = frontier.query_table("llama3-8b", laws)
     assert list(t["K"]) == list(frontier.CHUNK_LOGROWS)
+    # chunks too small to hold their public boundary cost infinitely much; the rest are compared
+    assert np.isinf(t["chunks"]).sum() < len(t)
+    t = t[np.isfinite(t["chunks"]) & np.isfinite(t["prove_core_s_high"])]
     assert (t["chunks"] * np.ldexp(1.0, t["K"]) >= t["rows"]).all()
     assert t["peak_bytes"].is_monotonic_increasing and (t["peak_bytes_low"] <= t["peak_bytes_high"]).all()
     for name in ("prove_a_core_s", "prove_b_core_s", "prove_core_s", "verify_core_s"):

@@ -32,22 +32,18 @@ def test_log_axis_helpers():
 
 def test_computed_verdicts_replace_the_recorded_ones_and_are_counted():
     from chasm.core.claims import load_claims
-    from chasm.report.frontier import claim_verdicts
 
     frame = load_claims()
-    shown = report_claims.with_verdicts(frame)
-    computed = claim_verdicts().set_index("claim_id")["verdict"]
-    by_id = shown.set_index("claim_id")
-    for claim, verdict in computed.items():
-        assert by_id.loc[claim, "verdict"] == verdict and by_id.loc[claim, "judged_against"]
-    others = by_id.drop(index=computed.index)
-    assert (others["verdict"] == frame.set_index("claim_id").drop(index=computed.index)["verdict"]).all()
-    counts = report_claims.verdict_counts(shown).set_index("verdict")["claims"]
+    owned = frame[~frame["chapter"].isin(["pending", "none"])]["claim_id"].iloc[:2].tolist()
+    computed = pd.DataFrame({"claim_id": owned, "verdict": ["supported", "contradicted"],
+                             "judged_against": ["x 1 (0.5 to 2)", "y 3 (2 to 4)"], "reason": ["r1", "r2"]})
+    shown = report_claims.with_verdicts(frame, computed).set_index("claim_id")
+    assert shown.loc[owned[0], "verdict"] == "supported" and shown.loc[owned[1], "judged_against"] == "y 3 (2 to 4)"
+    others = shown.drop(index=owned)
+    assert (others["verdict"] == frame.set_index("claim_id").drop(index=owned)["verdict"]).all()
+    counts = report_claims.verdict_counts(shown.reset_index()).set_index("verdict")["claims"]
     assert counts.sum() == len(frame)
-    # a claim the table gives to another chapter cannot receive the frontier chapter's verdict
-    moved = frame.copy()
-    moved.loc[moved["claim_id"] == computed.index[0], "chapter"] = "scaling"
-    import pytest
-
-    with pytest.raises(ValueError, match="does not own"):
-        report_claims.with_verdicts(moved)
+    # a verdict for a claim no chapter owns is refused
+    pending = frame[frame["chapter"] == "pending"]["claim_id"].iloc[0]
+    with pytest.raises(ValueError, match="no chapter"):
+        report_claims.with_verdicts(frame, computed.assign(claim_id=[pending, owned[1]]))

@@ -69,40 +69,20 @@ def test_every_name_the_chapter_glues_exists():
 
 
 def test_ram_verdict_follows_its_rule():
-    gib = 2.0**30
-    assert frontier.ram_verdict(200 * gib, 256 * gib) == "supported"
-    assert frontier.ram_verdict(100 * gib, 256 * gib) == "partly supported"
-    assert frontier.ram_verdict(16 * gib, 256 * gib) == "contradicted"
+    from chasm.economics.verdicts import ram_verdict
+
     v = frontier.verdict_facts()
     t = frontier.tradeoffs().set_index("K").loc[int(v["k"])]
-    claimed = 256 * gib
-    assert v["ram_verdict"] == frontier.ram_verdict(float(t["peak_bytes_high"]), claimed)
+    assert v["ram_verdict"] == ram_verdict(float(t["peak_bytes_high"]), 256 * 2.0**30)
 
 
-def test_size_exponent_brackets_the_points_and_reads_its_interval():
-    import pandas as pd
+def test_the_chapters_verdicts_are_the_computed_ones():
+    from chasm.economics.verdicts import frontier_verdicts
 
-    table = pd.DataFrame({"params": [1e9, 1e10, 1e11], "prove_core_s": [1e3, 1e4 * 1.1, 1e5 * 1.2]})
-    table["prove_core_s_low"], table["prove_core_s_high"] = table["prove_core_s"] / 1.5, table["prove_core_s"] * 1.5
-    e = frontier.size_exponent(table)
-    assert e["low"] < e["point"] < e["high"] and e["reading"] == "not resolved"
-    steep = table.assign(prove_core_s=[1e3, 1e5, 1e7], prove_core_s_low=[0.9e3, 0.9e5, 0.9e7],
-                         prove_core_s_high=[1.1e3, 1.1e5, 1.1e7])
-    assert frontier.size_exponent(steep)["reading"] == "superlinear"
-
-
-def test_claim_verdicts_are_allowed_values_for_the_claims_the_chapter_owns():
-    from chasm.core import data
-    from chasm.core.claims import load_claims
-
-    from chasm.core import paths
-
-    schema = data.read_schema(data.schema_path(paths.data_dir() / "claims.csv"))
-    allowed = next(c for c in schema.columns if c.name == "verdict").allowed
-    v = frontier.claim_verdicts()
-    owners = load_claims().set_index("claim_id")["chapter"]
-    assert set(v["verdict"]) <= set(allowed)
-    assert (owners.loc[v["claim_id"]] == "frontier").all()
+    v, z = frontier.verdict_facts(), frontier.size_facts()
+    computed = {r["claim_id"]: r["verdict"] for r in frontier_verdicts()}
+    assert computed["ram_proving"] == v["ram_verdict"].replace(" ", "_")
+    assert computed["proof_cost_superlinear"] == z["size_verdict"].replace(" ", "_")
 
 
 @pytest.mark.parametrize("name", frontier.__all__)

@@ -154,7 +154,7 @@ def test_offline_scripts_drop_thebe_and_duplicates():
         ("vendor/vega.min.js", ""), ("", "var x = 1")]
 
 
-CHAPTERS = sorted((paths.repo_root() / "chapters").glob("*.md")) + [paths.repo_root() / "book" / "provenance.md"]
+CHAPTERS = sorted((paths.repo_root() / "chapters").glob("*.md")) + [paths.repo_root() / "book" / n for n in ("intro.md", "provenance.md")]
 CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.M | re.S)
 
 

@@ -50,7 +50,8 @@ def claims_table(frame: pd.DataFrame) -> pd.DataFrame:
 
     ``claimed`` joins the stated range and its unit, with ``~`` in front of a
     figure the article marks as approximate; ``tested by`` joins how the claim
-    can be tested and the chapter that tests it.
+    can be tested and the chapter that tests it; with computed verdicts (:func:`with_verdicts`), ``judged
+    against`` and ``why`` show the interval each was judged against and the reason.
     """
     claimed = [
         ("~" if approx else "") + format_range(lo, hi, b) + ("" if unit == "none" else f" {unit}")
@@ -65,6 +66,7 @@ def claims_table(frame: pd.DataFrame) -> pd.DataFrame:
         "claimed": claimed,
         "tested by": frame["testable"] + " (" + frame["chapter"] + ")",
         "verdict": frame["verdict"],
+        **({"judged against": frame["judged_against"], "why": frame["reason"]} if "judged_against" in frame else {}),
     })
 
 
@@ -284,23 +286,26 @@ def contradictions_table(pairs: pd.DataFrame) -> pd.DataFrame:
                         other_quote=pairs["other_quote"].str.replace("\n", " / ", regex=False))
 
 
-def with_verdicts(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` (:func:`chasm.core.claims.load_claims`) with the verdicts the chapters compute laid over the
-    recorded ``verdict`` column (:func:`chasm.report.frontier.claim_verdicts` for the claims of chapter
-    ``frontier``), and a ``judged_against`` column (the interval a computed verdict was judged against, else
-    empty). Raises if a chapter computes a verdict for a claim the table assigns to another chapter."""
-    from chasm.report.frontier import claim_verdicts
+def with_verdicts(frame: pd.DataFrame, computed: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``frame`` (:func:`chasm.core.claims.load_claims`) with the verdicts the package computes
+    (``computed``, default :func:`chasm.economics.verdicts.claim_verdicts`) laid over the recorded ``verdict``
+    column, and ``judged_against`` and ``reason`` columns (empty where nothing was computed). Raises if a
+    verdict other than ``not_testable`` is computed for a claim whose ``chapter`` tests nothing (``pending``,
+    ``none``)."""
+    if computed is None:
+        from chasm.economics.verdicts import claim_verdicts
 
-    computed = claim_verdicts().set_index("claim_id")
+        computed = claim_verdicts()
+    computed = computed.set_index("claim_id")
     out = frame.copy()
     owner = out.set_index("claim_id")["chapter"]
-    wrong = [c for c in computed.index if owner.get(c) != "frontier"]
+    tested = computed[computed["verdict"] != "not_testable"].index
+    wrong = [c for c in tested if owner.get(c) in (None, "pending", "none")]
     if wrong:
-        raise ValueError(f"verdicts computed by the frontier chapter for claims it does not own: {wrong}")
-    out["verdict"] = [computed.loc[c, "verdict"] if c in computed.index else v
-                      for c, v in zip(out["claim_id"], out["verdict"])]
-    out["judged_against"] = [computed.loc[c, "interval"] if c in computed.index else ""
-                             for c in out["claim_id"]]
+        raise ValueError(f"verdicts computed for claims no chapter of the table owns: {wrong}")
+    for col, default in (("verdict", None), ("judged_against", ""), ("reason", "")):
+        recorded = out[col] if col in out else pd.Series([default] * len(out), index=out.index)
+        out[col] = [computed.loc[c, col] if c in computed.index else r for c, r in zip(out["claim_id"], recorded)]
     return out
 
 

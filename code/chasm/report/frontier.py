@@ -22,15 +22,14 @@ from chasm.core import data
 from chasm.core.claims import load_claims
 from chasm.core.constants import CIRCUIT_CONSTANTS, EXTRAPOLATION_COVERAGE
 from chasm.core.fmt import interval, interval_text, nbytes, pct, pow2, sci
-from chasm.costmodel.llama import list_architectures
 from chasm.costmodel.prover import prover_constants, prover_work
+from chasm.economics.verdicts import ram_verdict, size_exponent, size_table
 from chasm.laws import frontier
 from chasm.report import charts
 
-__all__ = ["FRONTIER_ARCH", "tradeoffs", "chosen_chunks", "size_table", "size_exponent", "size_facts",
-           "ram_verdict", "question_facts", "kv_facts", "budget_table", "tradeoff_chart", "chunk_facts",
-           "routes", "routes_display", "routes_facts", "envelope_table", "keys_table", "keys_facts",
-           "coverage_table", "coverage_facts", "verdict_facts", "claim_verdicts"]
+__all__ = ["FRONTIER_ARCH", "tradeoffs", "chosen_chunks", "size_facts", "question_facts", "kv_facts",
+           "budget_table", "tradeoff_chart", "chunk_facts", "routes", "routes_display", "routes_facts",
+           "envelope_table", "keys_table", "keys_facts", "coverage_table", "coverage_facts", "verdict_facts"]
 
 #: The model the chapter follows through every section (the article's "100B-parameter" class).
 FRONTIER_ARCH = "llama3-70b"
@@ -386,61 +385,18 @@ def coverage_facts() -> dict[str, str]:
 # ------------------------------------------------------------------ 9. verdict
 
 
-def size_table() -> pd.DataFrame:
-    """Per Llama-3 model, proven in its own cheapest chunks under the article's memory budget: parameters,
-    inference FLOPs per query, chosen ``K`` and prover core-seconds per query (both routes combined; point,
-    95% low and high)."""
-    from chasm.costmodel.frontier import frontier_workload
-
-    rows = []
-    for arch in list_architectures():
-        K = int(chosen_chunks(arch)["K"].iloc[0])
-        r = tradeoffs(arch).set_index("K").loc[K]
-        w = frontier_workload(arch)
-        rows.append({"arch_id": arch, "params": float(w.params), "flops": float(w.flops_per_query), "K": K,
-                     "prove_core_s": float(r["prove_core_s"]), "prove_core_s_low": float(r["prove_core_s_low"]),
-                     "prove_core_s_high": float(r["prove_core_s_high"])})
-    return pd.DataFrame(rows)
-
-
-def size_exponent(table: pd.DataFrame, against: str = "params") -> dict[str, float]:
-    """Exponent ``b`` of prover core-seconds per query ~ ``against^b`` across the models of :func:`size_table`:
-    ``point`` the least-squares slope of the points in log-log; ``low``/``high`` the slopes between the smallest
-    and the largest model taken at opposite ends of their 95% intervals (every pair of values the intervals
-    allow lies between them), and ``reading``: superlinear when ``low`` > 1, sublinear when ``high`` < 1,
-    else not resolved."""
-    x = np.log(table[against].to_numpy())
-    y = np.log(table["prove_core_s"].to_numpy())
-    point = float(np.polyfit(x, y, 1)[0])
-    small, large = table.iloc[int(np.argmin(x))], table.iloc[int(np.argmax(x))]
-    span = math.log(large[against] / small[against])
-    low = math.log(large["prove_core_s_low"] / small["prove_core_s_high"]) / span
-    high = math.log(large["prove_core_s_high"] / small["prove_core_s_low"]) / span
-    reading = "superlinear" if low > 1 else "sublinear" if high < 1 else "not resolved"
-    return {"point": point, "low": low, "high": high, "reading": reading}
-
-
 def size_facts() -> dict[str, str]:
     """Glued text of growth with model size: ``size_params`` and ``size_flops`` (exponent against parameters and
     against inference FLOPs per query, with the bounds of :func:`size_exponent`), ``size_reading`` (against
     parameters), ``size_verdict`` (on 'scales superlinearly': supported / contradicted / not resolved) and
     ``size_models`` (the models and their chunk logrows)."""
     t = size_table()
-    e, f = size_exponent(t, "params"), size_exponent(t, "flops")
+    e, f = size_exponent(t, "params"), size_exponent(t, "flops")  # chasm.economics.verdicts
     verdict = {"superlinear": "supported", "sublinear": "contradicted", "not resolved": "not resolved"}[e["reading"]]
     return {"size_params": interval_text(e["point"], e["low"], e["high"]),
             "size_flops": interval_text(f["point"], f["low"], f["high"]), "size_reading": e["reading"],
             "size_verdict": verdict,
             "size_models": ", ".join(f"{r.arch_id} (2^{r.K})" for r in t.itertuples())}
-
-
-def ram_verdict(peak_high_bytes: float, claimed_bytes: float) -> str:
-    """The verdict on a claimed prover memory against the 95% high bound of the chosen chunk's peak memory:
-    'supported' when the chunk needs more than half the claim (a server of that class is what it takes),
-    'partly supported' from an eighth to a half (a large server, but smaller than claimed), 'contradicted'
-    below an eighth (an ordinary machine holds it)."""
-    share = peak_high_bytes / claimed_bytes
-    return "supported" if share > 0.5 else "partly supported" if share > 0.125 else "contradicted"
 
 
 def verdict_facts(arch_id: str = FRONTIER_ARCH) -> dict[str, str]:
@@ -453,20 +409,3 @@ def verdict_facts(arch_id: str = FRONTIER_ARCH) -> dict[str, str]:
     return {"ram_verdict": ram_verdict(float(r["peak_bytes_high"]), ram),
             "ram_ratio": f"{ram / r['peak_bytes_high']:.1f}", "verify": _iv(r, "verify_core_s"),
             "chunks": sci(r["chunks"]), "k": str(_chosen_K(arch_id))}
-
-def claim_verdicts(arch_id: str = FRONTIER_ARCH) -> pd.DataFrame:
-    """The verdicts this chapter computes on claims of ``data/claims.csv`` whose ``chapter`` is ``frontier``:
-    ``claim_id``, ``verdict`` (a value the claims schema allows), ``interval`` (what it was judged against)
-    and ``reason`` (one line)."""
-    v, z = verdict_facts(arch_id), size_facts()
-    t = tradeoffs(arch_id).set_index("K").loc[_chosen_K(arch_id)]
-    return pd.DataFrame([
-        {"claim_id": "ram_proving", "verdict": v["ram_verdict"].replace(" ", "_"),
-         "interval": f"peak memory per chunk {nbytes(t['peak_bytes'])} (≤ {nbytes(t['peak_bytes_high'])})",
-         "reason": f"the cheapest chain of {arch_id} uses chunks of 2^{v['k']} rows, needing "
-                   f"1/{v['ram_ratio']} of the claimed memory at the 95% high bound"},
-        {"claim_id": "proof_cost_superlinear",
-         "verdict": z["size_verdict"].replace(" ", "_").replace("not_resolved", "not_resolved"),
-         "interval": f"exponent in parameters {z['size_params']}",
-         "reason": f"prover core-seconds per query across {z['size_models']}: {z['size_reading']}"},
-    ])

@@ -1,0 +1,68 @@
+"""chasm.economics.verdicts: the judging rule on hand-made claims, the memory and size rules, and a verdict
+that flips when an assumption changes."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from chasm.economics import verdicts
+
+
+@pytest.mark.parametrize("ours, low, high, bound, expected", [
+    ((2.0, 3.0, 4.0), 1.0, 5.0, "interval", "supported"),
+    ((0.5, 0.8, 1.5), 1.0, 5.0, "interval", "partly_supported"),
+    ((10.0, 20.0, 30.0), 1.0, 5.0, "interval", "contradicted"),
+    ((0.01, 0.02, 0.03), 1.0, 5.0, "interval", "contradicted"),
+    ((60.0, 80.0, 100.0), 5.0, 50.0, "open_above", "supported"),
+    ((600.0, 800.0, 1000.0), 5.0, 50.0, "open_above", "partly_supported"),
+    ((1.0, 2.0, 4.0), 5.0, 50.0, "open_above", "contradicted"),
+    ((0.5, 0.8, 0.9), 1.0, 1.0, "open_below", "supported"),
+    ((2.0, 3.0, 4.0), 1.0, 1.0, "open_below", "contradicted"),
+])
+def test_judge_on_hand_made_claims(ours, low, high, bound, expected):
+    verdict, reason = verdicts.judge(ours, low, high, bound)
+    assert verdict == expected and reason
+
+
+def test_ram_and_size_rules():
+    gib = 2.0**30
+    assert verdicts.ram_verdict(200 * gib, 256 * gib) == "supported"
+    assert verdicts.ram_verdict(100 * gib, 256 * gib) == "partly supported"
+    assert verdicts.ram_verdict(16 * gib, 256 * gib) == "contradicted"
+    table = pd.DataFrame({"params": [1e9, 1e10, 1e11], "prove_core_s": [1e3, 1e5, 1e7]})
+    table["prove_core_s_low"], table["prove_core_s_high"] = table["prove_core_s"] * 0.9, table["prove_core_s"] * 1.1
+    e = verdicts.size_exponent(table)
+    assert e["point"] == pytest.approx(2.0) and e["low"] < 2 < e["high"] and e["reading"] == "superlinear"
+
+
+def test_an_assumption_flips_a_verdict():
+    """The article's '$0.001 - $0.01 (Cloud API)': our API price per query, then the same at 100 times the
+    API prices."""
+    def inference_verdict(overrides):
+        rows = pd.DataFrame(verdicts.price_verdicts(overrides, draws=2_000)).set_index("claim_id")
+        return rows.loc["cost_query_inference", "verdict"]
+
+    base = inference_verdict(None)
+    from chasm.economics.assumptions import load_assumptions
+
+    a = load_assumptions()
+    dear = {name: float(a.loc[name, "point"]) * 100 for name in ("api_llama3_70b_input", "api_llama3_70b_output")}
+    flipped = inference_verdict(dear)
+    assert base in ("supported", "partly_supported") and flipped == "contradicted"
+
+
+def test_every_computed_verdict_is_an_allowed_value_for_an_existing_claim():
+    from chasm.core import data, paths
+    from chasm.core.claims import load_claims
+
+    schema = data.read_schema(data.schema_path(paths.data_dir() / "claims.csv"))
+    allowed = next(c for c in schema.columns if c.name == "verdict").allowed
+    computed = verdicts.claim_verdicts(draws=2_000)
+    assert set(computed["verdict"]) <= set(allowed)
+    assert set(computed["claim_id"]) <= set(load_claims()["claim_id"])
+    judged = computed[computed["verdict"] != "not_testable"]
+    assert judged["judged_against"].str.len().gt(0).all() and computed["reason"].str.len().gt(0).all()
+    # opinions are never judged
+    opinions = set(load_claims().query("testable == 'opinion_only'")["claim_id"])
+    assert set(computed[computed["claim_id"].isin(opinions)]["verdict"]) == {"not_testable"}
