@@ -23,7 +23,7 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 test: $(STAMP) browser
-	$(PY) -m pytest -q -rs tests
+	$(PY) -m pytest -q -rs --durations=15 tests
 
 # The inner loop: everything but the tests marked slow (real proofs, ezkl layouts, the book build,
 # the browser, the calibration study). `make test` still runs everything and is what CI runs.

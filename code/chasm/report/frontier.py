@@ -402,10 +402,13 @@ def size_facts() -> dict[str, str]:
 def verdict_facts(arch_id: str = FRONTIER_ARCH) -> dict[str, str]:
     """Glued text of the verdict: ``ram_ratio`` (the article's RAM over the chosen chunk's 95% high bound of peak
     memory), ``ram_verdict`` (:func:`ram_verdict`), ``verify`` (core-seconds to verify every chunk proof of one query,
-    95% interval), ``chunks`` and ``k`` (the chosen chunk size)."""
+    95% interval), ``chunks`` and ``k`` (the chosen chunk size), ``chunk_wall`` (wall time of one chunk proof on the
+    measuring machine, point)."""
     r = tradeoffs(arch_id).set_index("K").loc[_chosen_K(arch_id)]
     claims = load_claims().set_index("claim_id")
     ram = float(claims.loc["ram_proving", "claimed_low"]) * 2**30
+    chunk_s = float(r["prove_core_s"] / r["chunks"]) / frontier.chunk_laws().threads
     return {"ram_verdict": ram_verdict(float(r["peak_bytes_high"]), ram),
+            "chunk_wall": f"{chunk_s / 60:.3g} minutes" if chunk_s >= 60 else f"{chunk_s:.3g} s",
             "ram_ratio": f"{ram / r['peak_bytes_high']:.1f}", "verify": _iv(r, "verify_core_s"),
             "chunks": sci(r["chunks"]), "k": str(_chosen_K(arch_id))}
