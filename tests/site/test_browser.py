@@ -1,4 +1,4 @@
-"""TODO-DOC site/test_browser.py: The built site in a real browser, with no network.
+"""The built site in a real browser, with no network.
 
 Serves the site built by the ``built_book`` fixture on 127.0.0.1, opens every
 page in headless Chromium (Debian's ``chromium``; ``make test`` installs it
@@ -32,6 +32,9 @@ LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 CHART_TIMEOUT_MS = 20_000
+#: How long a page may take to load and fall quiet: generous, since CI's two cores may still be busy; a page that
+#: never loads still fails (this is a readiness wait, not a timing assertion).
+PAGE_TIMEOUT_MS = 120_000
 
 
 CLAIMS_PAGE = "chapters/claims.html"
@@ -89,6 +92,7 @@ def visit(browser, url: str, screenshot: Path | None = None) -> dict[str, list[s
 
     context.route("**/*", route)
     page = context.new_page()
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
     page.on("console", lambda m: m.type == "error" and problems["console"].append(m.text))
     page.on("pageerror", lambda e: problems["console"].append(f"uncaught: {e}"))
     page.on("requestfailed", lambda r: problems["failed"].append(f"{r.url} ({r.failure})"))
