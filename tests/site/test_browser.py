@@ -16,7 +16,7 @@ import threading
 import urllib.parse
 from pathlib import Path
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError, sync_playwright
 
 pytestmark = pytest.mark.slow
 
@@ -31,10 +31,10 @@ CHROMIUM_ARGS = [
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
-CHART_TIMEOUT_MS = 20_000
+CHART_TIMEOUT_MS = 60_000
 #: How long a page may take to load and fall quiet: generous, since CI's two cores may still be busy; a page that
 #: never loads still fails (this is a readiness wait, not a timing assertion).
-PAGE_TIMEOUT_MS = 120_000
+PAGE_TIMEOUT_MS = 60_000
 
 
 CLAIMS_PAGE = "chapters/claims.html"
@@ -99,7 +99,12 @@ def visit(browser, url: str, screenshot: Path | None = None) -> dict[str, list[s
     page.on("response", lambda r: r.status >= 400 and problems["failed"].append(f"{r.url} (HTTP {r.status})"))
     try:
         page.goto(url, wait_until="load")
-        page.wait_for_load_state("networkidle")
+        try:
+            page.wait_for_load_state("networkidle")
+        except PlaywrightTimeoutError:
+            # a page that never falls quiet on a busy machine is reported, not failed: what matters is
+            # checked next (charts drawn) and by the listeners (console errors, failed or blocked requests)
+            print(f"{url}: network not idle after {PAGE_TIMEOUT_MS / 1000:.0f} s", flush=True)
         charts = page.locator(".chasm-chart").count()
         if charts:
             try:
