@@ -4,7 +4,10 @@
 (a fresh output folder, so a fresh execution cache), with the same strict
 settings as ``make book``, and returns the folder holding the HTML site.
 Set ``CHASM_TOC`` to a table-of-contents file to build a subset of the
-chapters instead of ``_toc.yml`` (useful while writing a chapter).
+chapters instead of ``_toc.yml`` (useful while writing a chapter), or
+``CHASM_BUILT_BOOK`` to the html folder of a book already built with
+``python -m chasm.site.build`` to test that site instead of building one
+(useful while writing the site's tests; CI never sets it).
 """
 
 from __future__ import annotations
@@ -27,6 +30,12 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory) -> Path:
     """Build the book from scratch into a temporary folder; return its html folder."""
+    ready = os.environ.get("CHASM_BUILT_BOOK")
+    if ready:
+        html = Path(ready).resolve()
+        if not (html / "index.html").is_file():
+            pytest.fail(f"CHASM_BUILT_BOOK={ready} holds no built site (no index.html)")
+        return html
     out = tmp_path_factory.mktemp("book")
     toc = os.environ.get("CHASM_TOC")
     html = buildbook.build(out, toc=Path(toc).resolve() if toc else None)

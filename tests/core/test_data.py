@@ -173,3 +173,105 @@ def test_atomic_write_replaces_in_one_step(table, monkeypatch):
 def test_data_files_match_their_schemas(table):
     frame = data.load_table(table)
     assert len(frame) > 0
+
+
+def test_booleans_read_as_written(table):
+    """``true``/``1`` are True and ``false``/``0`` are False, whatever the case."""
+    write(table, "run_id,family,prove_s,rows,ok,note\n" + "".join(
+        f"r{i},mlp,1,1,{text},\n" for i, text in enumerate(["1", "0", "True", "FALSE", "true", "false"])))
+    assert data.load_table(table)["ok"].tolist() == [True, False, True, False, True, False]
+    schema = data.read_schema(data.schema_path(table))
+    rows = data.validate_records([{"run_id": f"r{i}", "family": "cnn", "prove_s": 1, "rows": 1, "ok": v}
+                                  for i, v in enumerate((1, 0, True, False))], schema, "records")
+    assert [r["ok"] for r in rows] == [True, False, True, False]
+
+
+def test_atomic_write_keeps_its_temporary_file_beside_the_target(table, monkeypatch, tmp_path_factory):
+    """The temporary file is made in the target's folder, never in the system's temporary folder
+    (a rename across filesystems is not atomic)."""
+    import tempfile
+
+    elsewhere = tmp_path_factory.mktemp("system-tmp")
+    monkeypatch.setattr(tempfile, "tempdir", str(elsewhere))
+    monkeypatch.setenv("TMPDIR", str(elsewhere))
+    seen = []
+    real_replace = os.replace
+
+    def spy(src, dst):
+        seen.append(Path(src))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", spy)
+    data.write_table_atomic(table, data.load_table(table))
+    assert len(seen) == 1 and seen[0].parent == table.parent and seen[0] != table
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_cells_are_read_as_written_text(table):
+    """Cells are text until the schema types them: 'NA' and '007' in a text column stay as written, and a
+    value at a column's minimum is allowed."""
+    write(table, "run_id,family,prove_s,rows,ok,note\nr1,mlp,0,1,true,NA\nr2,mlp,0.5,2,true,007\n")
+    frame = data.load_table(table)
+    assert frame["note"].tolist() == ["NA", "007"] and frame["prove_s"].tolist() == [0.0, 0.5]
+    write(table, "run_id,family,prove_s,rows,ok,note\nr1,mlp,0,1,true,007\nr2,mlp,0.5,2,true,1e3\n")
+    assert data.load_table(table)["note"].tolist() == ["007", "1e3"]
+
+
+def test_an_empty_table_and_empty_columns_keep_their_schema(table, tmp_path):
+    write(table, "run_id,family,prove_s,rows,ok,note\n")
+    empty = data.load_table(table)
+    assert list(empty.columns) == ["run_id", "family", "prove_s", "rows", "ok", "note"] and empty.empty
+    (tmp_path / "t.schema.yaml").write_text(
+        "name: t\ncolumns:\n- {name: k, type: str, unit: '-', description: key}\n"
+        "- {name: n, type: int, unit: rows, description: d, required: false}\n"
+        "- {name: x, type: float, unit: s, description: d, required: false}\n")
+    frame = data.load_table(write(tmp_path / "t.csv", "k,n,x\na,,\nb,,\n"))
+    assert frame["n"].dtype == "float64" and frame["x"].dtype == "float64"
+
+
+def test_only_a_reordered_header_is_called_out_of_order(table):
+    write(table, "run_id,family,prove_s,rows,ok\nr1,mlp,1.5,1024,true\n")
+    with pytest.raises(data.DataFileError) as err:
+        data.load_table(table)
+    assert "missing columns ['note']" in str(err.value) and "out of order" not in str(err.value)
+
+
+def test_schema_defaults_and_a_mapping_without_columns(table):
+    (table.parent / "runs.schema.yaml").write_text("columns:\n- {name: a, type: str, unit: '-', description: d}\n")
+    schema = data.read_schema(table.parent / "runs.schema.yaml")
+    assert (schema.description, schema.primary_key) == ("", ())
+    assert data.read_schema(table.parent / "runs.schema.yaml").description == ""
+    (table.parent / "other.schema.yaml").write_text(SCHEMA)
+    assert data.read_schema(table.parent / "other.schema.yaml").description == "test table"
+    assert schema.columns[0].description == "d" and schema.column("a").type == "str"
+    with pytest.raises(KeyError):
+        schema.column("b")
+    (table.parent / "runs.schema.yaml").write_text("name: runs\n")
+    with pytest.raises(data.DataFileError, match="must be a mapping with a 'columns' list"):
+        data.read_schema(table.parent / "runs.schema.yaml")
+
+
+def test_append_rows_resolves_relative_paths_under_data_and_creates_folders(tmp_path, monkeypatch):
+    (tmp_path / "data" / "deep").mkdir(parents=True)
+    (tmp_path / "data" / "deep" / "runs.schema.yaml").write_text(SCHEMA)
+    monkeypatch.setenv("CHASM_ROOT", str(tmp_path))
+    data.append_rows("deep/runs.csv", [{"run_id": "r1", "family": "mlp", "prove_s": 1, "rows": 1, "ok": True}])
+    assert data.load_table(tmp_path / "data" / "deep" / "runs.csv")["run_id"].tolist() == ["r1"]
+    target = tmp_path / "new" / "folders" / "runs.csv"
+    data.write_table_atomic(target, data.load_table("deep/runs.csv"))
+    assert target.read_text() == (tmp_path / "data" / "deep" / "runs.csv").read_text()
+
+
+def test_optional_whole_numbers_and_their_minimum(tmp_path):
+    """An int column with an empty cell is read as floats (NaN where empty); an int column's minimum is checked."""
+    (tmp_path / "t.schema.yaml").write_text(
+        "name: t\ncolumns:\n- {name: k, type: str, unit: '-', description: key}\n"
+        "- {name: n, type: int, unit: rows, description: d, required: false, minimum: 0}\n")
+    csv = write(tmp_path / "t.csv", "k,n\na,3\nb,\n")
+    frame = data.load_table(csv)
+    assert frame["n"].dtype == "float64" and frame["n"].iloc[0] == 3 and pd.isna(frame["n"].iloc[1])
+    schema = data.read_schema(tmp_path / "t.schema.yaml")
+    assert schema.name == "t" and schema.column("n").unit == "rows"
+    write(csv, "k,n\na,-1\n")
+    with pytest.raises(data.DataFileError, match="below its minimum 0"):
+        data.load_table(csv)

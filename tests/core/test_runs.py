@@ -45,3 +45,57 @@ def test_per_config_takes_medians_over_repetitions():
     assert one["repetitions"] == len(same)
     assert one["prove_s"] == same["prove_s"].median()
     assert one["prove_s_min"] == same["prove_s"].min() and one["prove_s_max"] == same["prove_s"].max()
+
+
+def test_only_runs_whose_proof_verified_count_as_ok():
+    """``load_runs`` (status 'ok', the default) drops an ``ok`` row whose proof did not verify."""
+    table = data.load_table(constants.PROOFS)
+    ok = table.index[table["status"] == "ok"]
+    frame = table.copy()
+    frame["verified"] = frame["verified"].astype(object)
+    frame.loc[ok[0], "verified"] = False
+    frame.loc[ok[1], "verified"] = None
+    kept = runs.load_runs(frame=frame)
+    assert len(kept) == len(ok) - 2
+    assert not set(frame.loc[ok[:2], "run_id"]) & set(kept["run_id"])
+    mask = runs.verified_ok(frame)
+    assert mask.sum() == len(ok) - 2 and not mask[table["status"] != "ok"].any()
+    unrecorded = frame.drop(columns="verified").iloc[5:]  # no record of verification: not verified
+    assert runs.verified_ok(unrecorded).index.equals(unrecorded.index) and not runs.verified_ok(unrecorded).any()
+
+
+def test_load_runs_of_another_status_and_its_derived_columns():
+    """``status=`` other than 'ok' keeps exactly those rows; ``total_s`` is the sum of the phase times
+    (missing when no phase has one); ``size_label`` is each configuration's label."""
+    table = data.load_table(constants.PROOFS)
+    skipped = runs.load_runs(status="skipped_memory")
+    assert len(skipped) == (table["status"] == "skipped_memory").sum() > 0
+    assert (skipped["status"] == "skipped_memory").all()
+    assert skipped["total_s"].isna().all()  # never started: no phase time
+    ok = runs.load_runs()
+    np.testing.assert_allclose(ok["total_s"], sum(ok[f"{p}_s"] for p in constants.PHASES))
+    assert list(ok["size_label"]) == [runs.size_label(c) for c in ok["config"]]
+    one_phase = table[table["status"] == "ok"].head(1).copy()
+    for p in constants.PHASES[1:]:
+        one_phase[f"{p}_s"] = np.nan
+    assert runs.load_runs(frame=one_phase)["total_s"].tolist() == one_phase[f"{constants.PHASES[0]}_s"].tolist()
+
+
+def test_contention_reads_unrecorded_fractions_as_missing():
+    frame = pd.DataFrame({"other_cpu_frac": ["0.5", "", "n/a", "0.01"]})
+    assert list(runs.contended(frame)) == [True, False, False, False]
+    assert list(runs.contended(frame, missing=True)) == [True, True, True, False]
+
+
+def test_size_label_leaves_out_the_family_fixed_parameters():
+    assert runs.size_label('{"activation": "relu", "d_model": 16, "ffn_mult": 4, "heads": 2}') == "d_model=16, heads=2"
+
+
+def test_per_config_keeps_configurations_with_a_missing_key():
+    """A configuration whose input scale was not recorded is still a configuration (not dropped)."""
+    table = runs.load_runs(profiles=["full"])
+    first = table["config_id"] == table["config_id"].iloc[0]
+    table.loc[first, "input_scale"] = np.nan
+    med = runs.per_config(table, ["prove_s"])
+    assert med["repetitions"].sum() == len(table)
+    assert med.loc[med["input_scale"].isna(), "repetitions"].item() == first.sum()

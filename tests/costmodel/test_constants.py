@@ -44,7 +44,7 @@ def test_rows_model_reproduces_ezkl(small_layouts):
             assert pred["total_assignments"] == record["total_assignments"], circuit
             assert pred["num_rows"] == record["num_rows"], circuit
         else:  # fitted norm and softmax constants; Llamas within the leave-out errors of the chapter
-            tolerance = 2e-3 if circuit.family == "llama" else 1e-3
+            tolerance = 1e-3  # the largest error seen is under 9e-4; 2e-3 let rotate_half be off by 40%
             assert pred["total_assignments"] == pytest.approx(record["total_assignments"], rel=tolerance), circuit
             assert pred["num_rows"] == pytest.approx(record["num_rows"], rel=tolerance), circuit
             assert pred["einsum_cells"] == pytest.approx(record["total_einsum_col_size"], abs=1), circuit

@@ -21,10 +21,13 @@ def test_every_assumption_has_a_source_a_unit_and_an_ordered_range(frame):
 
 
 def test_the_prover_hardware_assumptions_are_present(frame):
-    for name in ("prover_parallel_efficiency", "gpu_prover_speedup", "gpu_prover_baseline_vcpus_per_gpu"):
+    for name in ("prover_serial_share", "cpu_server_ram_gib", "gpu_prover_vcpu_equivalents"):
         assert name in frame.index
-    assert frame.loc["prover_parallel_efficiency", "high"] <= 1.0
-    assert frame.loc["gpu_prover_speedup", "low"] > 1.0
+    # Amdahl serial share from a 64-core witness share f: s = f / (f + 64 (1 - f)), f = 3.21% and 22.33%
+    assert frame.loc["prover_serial_share", "low"] == pytest.approx(0.0321 / (0.0321 + 64 * 0.9679), rel=1e-3)
+    assert frame.loc["prover_serial_share", "high"] == pytest.approx(0.2233 / (0.2233 + 64 * 0.7767), rel=1e-3)
+    # paired per source: 3.35x over 8 vCPU/GPU (ChainSafe) .. 7.2x over 32 vCPU/GPU (Snarkify proof 1)
+    assert frame.loc["gpu_prover_vcpu_equivalents", ["low", "high"]].tolist() == pytest.approx([3.35 * 8, 7.2 * 32])
 
 
 def test_a_value_collapses_the_range_and_a_triple_sets_it(frame):

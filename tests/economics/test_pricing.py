@@ -22,10 +22,13 @@ FACTS = {"arch_id": "llama3-70b", "flops": 2.9e14, "params": 7.0e10, "gpus": 2, 
 
 @pytest.fixture()
 def stub(monkeypatch):
+    scaling = {"pairs": 2, "configs": 1, "hardware_tag": "test-machine", "phase": "prove",
+               "speedup": {"point": 1.8, "low": 1.8, "high": 1.8}, "efficiency": {"point": 0.9, "low": 0.9, "high": 0.9},
+               "serial_share": {"point": 0.001, "low": 0.001, "high": 0.001}}
     dist = {"K": 15, "budget_bytes": 2.0**38, "chunks": 1.0e9, "core_s": CORE_S, "verify_core_s": (1.0, 2.0, 3.0),
-            "threads": 2, "hardware_tag": "test-machine"}
-    monkeypatch.setattr(scenarios, "prove_distribution", lambda arch_id, budget=None: dist)
-    monkeypatch.setattr(pricing, "prove_distribution", lambda arch_id, budget=None: dist)
+            "peak_bytes_high": 100 * 2.0**30, "threads": 2, "hardware_tag": "test-machine", "thread_scaling": scaling}
+    monkeypatch.setattr(scenarios, "prove_distribution", lambda arch_id, budget=None: dict(dist))
+    monkeypatch.setattr(pricing, "prove_distribution", lambda arch_id, budget=None: dict(dist))
     monkeypatch.setattr(pricing, "arch_facts", lambda arch_id: dict(FACTS, arch_id=arch_id))
     return dist
 
@@ -68,15 +71,25 @@ def test_ratios_are_the_parts_divided_draw_by_draw(stub):
 def test_price_reports_every_quantity_with_units_and_metadata(stub):
     r = pricing.price(draws=2000, seed=5, overrides={"pue": 1.3})
     for key in pricing.QUANTITIES:
-        assert set(r[key]) == {"point", "low", "high", "unit"}
+        assert set(r[key]) == {"point", "low", "high", "unit", "central"}
         assert r[key]["low"] <= r[key]["point"] <= r[key]["high"]
+    # central: every input at its point, no draws (the what-if page's value)
+    by_hand = CORE_S[1] * A.load_assumptions().loc["cpu_rent_vcpu_hour", "point"] / 3600
+    assert r["prove_usd"]["central"] == pytest.approx(by_hand)
+    assert r["meta"]["query_scale"] == 1.0
+    doubled = pricing.price(draws=2000, seed=5, query_scale=2.0)
+    assert doubled["prove_usd"]["central"] == pytest.approx(2 * by_hand)
+    assert doubled["infer_usd"]["central"] == pytest.approx(2 * r["infer_usd"]["central"])
+    with pytest.raises(A.AssumptionError, match="query scale"):
+        pricing.price(draws=10, query_scale=0.0)
     m = r["meta"]
     assert (m["K"], m["draws"], m["seed"], m["scenario"], m["hardware_tag"]) == (15, 2000, 5, "measured", "test-machine")
     assert m["assumptions"]["pue"]["overridden"] and m["assumptions"]["pue"]["point"] == 1.3
 
 
 def test_inference_by_hand_for_the_measured_70b():
-    a = {"infer_llama3_70b_tput_saturated": 1000.0, "infer_llama3_70b_itl_b1": 20.0,
+    a = {"infer_llama3_70b_tput_saturated": 1000.0, "infer_llama31_405b_tput_saturated": 250.0,
+         "infer_llama3_70b_itl_b1": 20.0,
          "infer_llama3_70b_prefill_ms_per_token": 0.1, "gpu_rent_h100_sxm": 3.6, "gpu_power_h100": 500.0,
          "pue": 2.0, "api_llama3_70b_input": 1.0, "api_llama3_70b_output": 2.0, "api_llama3_405b": 3.0}
     out = pricing.inference_costs(FACTS, a)
@@ -86,7 +99,8 @@ def test_inference_by_hand_for_the_measured_70b():
     assert out["latency_s"] == pytest.approx(1024 * 0.1e-3 + 1024 * 20e-3)
     assert out["api_usd"] == pytest.approx((1024 * 1 + 1024 * 2) / 1e6)
     big = pricing.inference_costs(dict(FACTS, arch_id="llama3-405b", flops=2 * 2.9e14, params=4 * 7e10, gpus=8), a)
-    assert big["gpu_s"] == pytest.approx(2 * gpu_s)  # GPU-seconds scale with FLOPs
+    assert big["gpu_s"] == pytest.approx(8 * 1024 / 250.0)  # its own node's throughput, 8 GPUs
+    assert out["kwh_b1"] == pytest.approx(2 * out["latency_s"] * 500 * 2 / 3.6e6)  # the node serving it alone
     assert big["latency_s"] == pytest.approx(1024 * 0.1e-3 * 2 * 2 / 8 + 1024 * 20e-3 * (4 * 7e10 / 8) / (7e10 / 2))
 
 

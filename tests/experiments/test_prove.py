@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+
+import psutil
 import pytest
 
 from chasm.core import constants
@@ -16,7 +22,9 @@ def mlp_proof(tmp_path_factory):
     """One real proof of a tiny MLP, artefacts kept for the tamper tests."""
     workdir = tmp_path_factory.mktemp("mlp-proof")
     model, x = build(ModelSpec("mlp", {"width": 8, "depth": 1}))
+    t0 = time.perf_counter()
     record = prove.prove(model, x, settings=prove.ProveSettings(threads=2), workdir=workdir, keep=True)
+    record["wall_s_seen_by_the_test"] = time.perf_counter() - t0
     return record, workdir
 
 
@@ -26,9 +34,13 @@ def test_tiny_mlp_proof_verifies(mlp_proof):
     assert record["status"] == "ok", record.get("error")
     assert record["verified"] is True
     assert soundness.verify_artifacts(workdir) is True
+    # every phase took time, and all of them together fit in the wall time the test saw
+    assert all(record[f"{phase}_s"] > 0 for phase in constants.PHASES)
+    assert sum(record[f"{phase}_s"] for phase in constants.PHASES) < record["wall_s_seen_by_the_test"]
+    # each phase's peak is that of a Python process running torch and ezkl (tens of MiB at least),
+    # within the machine's memory
     for phase in constants.PHASES:
-        assert record[f"{phase}_s"] >= 0
-        assert record[f"{phase}_peak_rss_bytes"] > 0
+        assert 32 * 2**20 < record[f"{phase}_peak_rss_bytes"] < psutil.virtual_memory().total, phase
     assert record["num_rows"] <= 2 ** record["logrows"]
     assert record["proof_bytes"] == (workdir / "proof.json").stat().st_size
     assert record["infer_s"] > 0 and record["infer_reps"] >= 30
@@ -63,3 +75,70 @@ def test_settings_reject_bad_values():
         prove.ProveSettings(calibration_target="fast")
     with pytest.raises(ValueError, match="visibility"):
         prove.ProveSettings(input_visibility="broadcast")
+
+
+def test_each_phase_records_its_own_peak_memory(tmp_path):
+    """The peak of a phase is its own (the high-water mark is reset when a phase starts): a phase that
+    allocates nothing, after one that touched 128 MiB and freed it, records a peak far below that one's."""
+    progress = prove._Progress(tmp_path)
+    size = 128 * 2**20
+    with progress.phase("big"):
+        block = b"\x01" * size
+        del block
+    with progress.phase("small"):
+        pass
+    big, small = progress.record["big_peak_rss_bytes"], progress.record["small_peak_rss_bytes"]
+    assert big > size and big - small > size // 2
+    assert progress.record["big_s"] > 0 and progress.record["small_s"] >= 0
+
+
+def _child_holding(mib: int, seconds: float) -> subprocess.Popen:
+    code = f"import time; block = b'\\x01' * ({mib} * 2**20); time.sleep({seconds})"
+    return subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+
+
+def test_memory_watchdog_kills_a_child_just_over_the_ceiling():
+    """A child holding 1.5 times the ceiling is killed for memory, promptly; one under it is left alone."""
+    t0 = time.monotonic()
+    reason = prove._watch(_child_holding(192, 60), 128 * 2**20, timeout_s=8)
+    assert reason is not None and reason.startswith("resident memory") and "--max-mem" in reason
+    assert time.monotonic() - t0 < 6
+    child = _child_holding(48, 0.5)
+    assert prove._watch(child, 128 * 2**20, timeout_s=20) is None and child.returncode == 0
+
+
+def test_a_proof_child_dies_with_the_process_that_started_it(tmp_path):
+    """A sweep or a Dask worker killed outright (SIGKILL) takes its proof's child with it: the child is
+    started in its own session (so a timeout can kill its whole group) but asks Linux to be killed when its
+    parent dies, as chasm.experiments.prove starts it."""
+    import signal
+
+    pid_file = tmp_path / "child.pid"
+    parent = subprocess.Popen([sys.executable, "-c", (
+        "import subprocess, sys, time\n"
+        "from chasm.experiments.prove import die_with_parent\n"
+        "c = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'], start_new_session=True,"
+        " preexec_fn=die_with_parent)\n"
+        f"open({str(pid_file)!r}, 'w').write(str(c.pid))\n"
+        "time.sleep(120)\n")])
+    deadline = time.time() + 60
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.time() < deadline, "the parent never started its child"
+        time.sleep(0.1)
+    child = int(pid_file.read_text())
+    os.kill(child, 0)  # alive while its parent lives
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return
+        try:  # reap it if it became ours
+            os.waitpid(child, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.1)
+    os.kill(child, signal.SIGKILL)
+    raise AssertionError("the child outlived its killed parent")

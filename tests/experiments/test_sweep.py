@@ -11,6 +11,7 @@ from chasm.core import data
 from chasm.core import ezkl_rules
 from chasm.core import paths
 from chasm.core import profiles
+from chasm.core import provenance
 from chasm.core import specs
 from chasm.experiments import memory_guard
 from chasm.experiments import sweep
@@ -161,3 +162,42 @@ def test_quick_profile_runs_for_real(tmp_path, out):
     assert (table["status"] == "ok").all(), table[["run_id", "status", "error"]]
     assert table["verified"].all()
     assert set(table["family"]) == {"mlp", "cnn", "transformer"}
+
+
+def test_resuming_on_another_machine_runs_every_run_again(tmp_path, out, monkeypatch):
+    """What is done is decided per machine (``hardware_tag``): a second machine runs the whole profile."""
+    runs = profiles.plan(profiles.load_profiles(write_profile(tmp_path, TINY))["tiny"])
+    monkeypatch.setattr(sweep, "prove", fake_prove)
+    monkeypatch.setattr(memory_guard, "layout_rows", fake_rows)
+    machine = provenance.machine()
+    counts = {}
+    for tag in ("machine-a", "machine-b", "machine-b"):
+        monkeypatch.setattr(provenance, "machine", lambda tag=tag: {**machine, "hardware_tag": tag})
+        counts.setdefault(tag, []).append(sweep.run_sweep(runs, out=out, profile_name="tiny", max_mem_bytes=2**40,
+                                                          threads=1, progress=False))
+    assert counts["machine-a"] == [{"skipped_done": 0, "ok": 4}]
+    assert counts["machine-b"] == [{"skipped_done": 0, "ok": 4}, {"skipped_done": 4}]
+    table = data.load_table(out)
+    assert len(table) == 8
+    assert table.groupby("hardware_tag")["run_id"].apply(sorted).to_dict() == {
+        t: sorted(r.run_id for r in runs) for t in ("machine-a", "machine-b")}
+
+
+def test_memory_margin_on_the_command_line_decides_what_is_skipped(tmp_path, monkeypatch):
+    """The larger TINY model is estimated at twice the smaller one's peak (2^17 against 2^16 padded rows);
+    under a ceiling of 2.2 times that peak it runs with --memory-margin 1.0 and is skipped with 1.25."""
+    monkeypatch.setattr(sweep, "prove", fake_prove)
+    monkeypatch.setattr(memory_guard, "layout_rows", fake_rows)
+    profile = write_profile(tmp_path, TINY)
+    runs = profiles.plan(profiles.load_profiles(profile)["tiny"], repeat=1)
+    ceiling = int(2.2 * 1000 * specs.parameter_count(runs[0].spec))
+    status = {}
+    for margin in ("1.0", "1.25"):
+        target = tmp_path / f"proofs-{margin}.csv"
+        shutil.copy(SCHEMA, data.schema_path(target))
+        code = sweep.main(["--profiles-file", str(profile), "--profile", "tiny", "--repeat", "1", "--out", str(target),
+                           "--max-mem", str(ceiling), "--memory-margin", margin, "--threads", "1"])
+        assert code == 0
+        status[margin] = data.load_table(target).set_index("run_id")["status"].to_dict()
+    assert status["1.0"] == {runs[0].run_id: "ok", runs[1].run_id: "ok"}
+    assert status["1.25"] == {runs[0].run_id: "ok", runs[1].run_id: "skipped_memory"}

@@ -76,3 +76,34 @@ def test_too_few_uncontended_sizes_is_reported_per_quantity_not_a_crash():
     assert set(skipped) == {q for q in rules.QUANTITIES if q.endswith("_s")}
     assert "2 distinct sizes (logrows 12, 13)" in skipped["prove_s"]
     assert {"pk_bytes", "peak_rss_bytes"} <= set(fits)
+
+
+def _means_on_a_power_law(logrows, offsets) -> selection.ConfigMeans:
+    """One configuration per size on ``0.01 N^1.1``, each size's mean moved by its offset (log units);
+    two repetitions at +-0.01 around it."""
+    rows = [{"config_key": f"c{k}", "logrows": k, "fold": k, "x": 2.0**k,
+             "y": np.log(0.01) + 1.1 * k * np.log(2.0) + off + e}
+            for k, off in zip(logrows, offsets) for e in (-0.01, 0.01)]
+    return selection.config_means(pd.DataFrame(rows))
+
+
+def _refit_without(cm, i):
+    """Independent leave-one-out refit of the power law: numpy's line through the other sizes."""
+    keep = np.arange(cm.n_configs) != i
+    b, a = np.polyfit(np.log(cm.x[keep]), cm.ybar[keep], 1)
+    return cm.ybar[i] - (a + b * np.log(cm.x[i]))
+
+
+@pytest.mark.parametrize("logrows", [tuple(range(12, 18)), (12, 13, 14)])
+def test_cross_validation_scores_each_size_from_the_other_sizes_only(logrows):
+    """A size left out must not be fitted: with every size on one law but one moved by 0.3, that size's
+    left-out error is exactly 0.3; every fold matches an independent refit without it."""
+    offsets = np.zeros(len(logrows))
+    offsets[1] = 0.3
+    cm = _means_on_a_power_law(logrows, offsets)
+    cv = choice.cross_validate(cm, candidates.POWER)
+    assert cv["fold_mse"][1] == pytest.approx(0.09, rel=1e-9)
+    expected = np.array([_refit_without(cm, i) ** 2 for i in range(cm.n_configs)])
+    np.testing.assert_allclose(cv["fold_mse"], expected, rtol=1e-9, atol=1e-18)
+    assert cv["cv_rmse_log"] == pytest.approx(np.sqrt(expected.mean()), rel=1e-9)
+    assert estimation.leave_one_size_out_mse(cm, candidates.POWER) == pytest.approx(expected.mean(), rel=1e-9)

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from chasm.laws import coverage
 from chasm.laws import candidates
@@ -57,8 +58,21 @@ def test_nonnegative_coefficients_stay_nonnegative():
     obs = coverage.simulate_observations(rng, law=lambda n: 1e-5 * n * np.log2(n), sigma_config=0.3)
     law = estimation.fit_law(selection.config_means(obs), candidates.candidate("fft_msm"))
     params = estimation.param_intervals(law)
-    assert (params["point"] >= 0).all() and (params["low"] >= 0).all()
-    assert (params["high"] >= params["point"]).all()
+    assert (params["point"] >= 0).all()
+    # As documented: c +- t(df) se, se from the Jacobian of log f ignoring the bound (recomputed here),
+    # the low end truncated at 0 -- and the truncation is exercised, not the only reason low >= 0.
+    cm = selection.config_means(obs)
+    phi = law.candidate.basis(cm.x)
+    jac = phi / (phi @ law.coef)[:, None]
+    scale = np.abs(jac).max(axis=0)  # columns of very different sizes: invert the scaled system
+    se = np.sqrt(np.diag(law.s2 * np.linalg.inv((jac / scale).T @ (jac / scale)))) / scale
+    t = stats.t.ppf(0.975, law.df_scatter)
+    np.testing.assert_allclose(params["high"], law.coef + t * se, rtol=1e-6)
+    np.testing.assert_allclose(params["low"], np.maximum(law.coef - t * se, 0.0), rtol=1e-6, atol=1e-300)
+    assert ((law.coef - t * se) < 0).any()
+    truth = dict(zip(law.candidate.param_names, (0.0, 1e-5, 0.0)))  # c0 + c1 N log2 N + c2 N / log2 N
+    for name, row in params.set_index("name").iterrows():
+        assert row["low"] <= truth[name] <= row["high"], name
 
 
 def test_a_law_with_too_many_parameters_for_the_configs_is_refused():
@@ -92,3 +106,30 @@ def test_lack_of_fit_between_sizes_is_used_when_circuits_of_one_size_are_identic
     assert law.scatter_method == "lack of fit between sizes"
     assert law.df_scatter == 6 - 2 and law.df_model == 9 - 2
     assert law.s2 > law.s2_resid
+
+
+@pytest.mark.parametrize("logrows, df", [((14, 15, 16, 17, 18, 19), 4), ((15, 16, 17), 2)])
+def test_parameter_intervals_use_the_scatter_degrees_of_freedom(logrows, df):
+    """Lack of fit (6 sizes: 6 - 2 d.o.f.) and few sizes (3 sizes: 3 - 1 d.o.f.): the exponent's and the
+    prefactor's 95% intervals are t(df) standard errors of ordinary least squares, recomputed here; the
+    residual d.o.f. of the configurations (more) would give too narrow an interval."""
+    cm = deterministic_means(logrows, memory_like)
+    law = estimation.fit_law(cm, candidates.POWER)
+    assert law.df_scatter == df < law.df_model
+    lx = np.log(cm.x)
+    sxx = float(np.sum((lx - lx.mean()) ** 2))
+    se_b = math.sqrt(law.s2 / sxx)
+    se_loga = math.sqrt(law.s2 * (1 / cm.n_configs + lx.mean() ** 2 / sxx))
+    t = stats.t.ppf(0.975, df)
+    e = estimation.exponent(law)
+    assert e["high"] - e["point"] == pytest.approx(t * se_b, rel=1e-9)
+    assert e["point"] - e["low"] == pytest.approx(t * se_b, rel=1e-9)
+    a = estimation.param_intervals(law).set_index("name").loc["a"]
+    assert math.log(a["high"] / a["point"]) == pytest.approx(t * se_loga, rel=1e-9)
+    assert math.log(a["point"] / a["low"]) == pytest.approx(t * se_loga, rel=1e-9)
+    if law.scatter_method == "lack of fit between sizes":  # the mean square between sizes, recomputed
+        b, loga = np.polyfit(lx, cm.ybar, 1)
+        resid = cm.ybar - (loga + b * lx)
+        sizes = np.unique(cm.fold)
+        ms_lof = sum((cm.fold == s).sum() * resid[cm.fold == s].mean() ** 2 for s in sizes) / (len(sizes) - 2)
+        assert law.s2 == pytest.approx(ms_lof, rel=1e-9)

@@ -111,3 +111,104 @@ def test_query_table_is_consistent_for_a_frontier_model():
     row = routes.iloc[0]
     assert row["low"] <= min(row["a_low"], row["b_low"]) and row["high"] >= max(row["a_high"], row["b_high"])
     assert math.isclose(row["point"], math.sqrt(row["a_point"] * row["b_point"]))
+
+
+def synthetic_chunk_laws() -> frontier.ChunkLaws:
+    """Every chunk law the same synthetic transformer prove-time law (fast: no committed proofs)."""
+    lc = synthetic_choice()
+    return frontier.ChunkLaws(prove=lc, setup=lc, verify=lc, peak=lc, prove_peak=lc, pk=lc, ns_per_field_mult=lc,
+                              threads=2, committed_polys=30.0, hardware_tag="synthetic", max_logrows=18)
+
+
+def test_chunk_intervals_take_each_end_from_the_same_end_of_the_envelope():
+    """Per chunk, the low and high ends are the law envelope's low and high ends (never its point) times
+    the committed-polynomial bound of the same end, per core for times; route B is the prover work at
+    that bound times the envelope of the time per field multiplication."""
+    from chasm.costmodel.prover import prover_constants, prover_work
+
+    laws = synthetic_chunk_laws()
+    polys = {"low": 30.0, "point": 33.0, "high": 40.0}
+    ks = [20, 22]
+    table = frontier.chunk_table(laws, polys, ks)
+    env = frontier.law_envelope(laws.prove, np.ldexp(1.0, ks))
+    assert np.all(env["high"] > 1.2 * env["point"]) and np.all(env["low"] < env["point"] / 1.2)
+    for name, factor in (("prove_core_s", 2), ("setup_core_s", 2), ("verify_core_s", 2), ("peak_bytes", 1),
+                         ("prove_peak_bytes", 1), ("pk_bytes", 1)):
+        for end, col in (("point", name), ("low", f"{name}_low"), ("high", f"{name}_high")):
+            np.testing.assert_allclose(table[col], env[end] * factor * polys[end] / 30.0, rtol=1e-12,
+                                       err_msg=col)
+    for end, col in (("point", "prove_b_core_s"), ("low", "prove_b_core_s_low"), ("high", "prove_b_core_s_high")):
+        work = np.array([float(prover_work(k).subs(prover_constants("llama-decode", polys[end]))) for k in ks])
+        np.testing.assert_allclose(table[col], work * env[end] / 1e9, rtol=1e-12, err_msg=col)
+
+
+def test_query_intervals_sum_the_same_end_of_every_chunk():
+    """A query's summed cost at each end lies between its chunk count times the cheapest and the dearest
+    per-chunk cost of that end over the query's two kinds of chunk; its per-circuit costs are the larger."""
+    laws = synthetic_chunk_laws()
+    ks = [22]
+    q = frontier.query_table("llama3-8b", laws, ks)
+    counts = frontier.column_counts()
+    parts = [frontier.chunk_table(laws, counts[p], ks, kind=f"llama-{p}") for p in ("prefill", "decode")]
+    for end in ("low", "point", "high"):
+        sfx = "" if end == "point" else f"_{end}"
+        chunks = q[f"chunks{sfx}"].to_numpy()
+        for name, col in (("prove_a_core_s", "prove_core_s"), ("prove_b_core_s", "prove_b_core_s"),
+                          ("verify_core_s", "verify_core_s")):
+            per = np.array([p[col + sfx].to_numpy() for p in parts])
+            got = q[name + sfx].to_numpy()
+            assert np.all(got >= chunks * per.min(axis=0) * (1 - 1e-12)), (name, end)
+            assert np.all(got <= chunks * per.max(axis=0) * (1 + 1e-12)), (name, end)
+        for name in ("peak_bytes", "setup_core_s", "pk_bytes"):
+            np.testing.assert_allclose(q[name + sfx], np.maximum(*[p[name + sfx].to_numpy() for p in parts]),
+                                       rtol=1e-12)
+
+
+def test_chunk_laws_are_kept_on_disk_and_refitted_when_the_cache_is_unreadable(tmp_path, monkeypatch):
+    """The fits are cached on disk per digest of their inputs: a second kernel reads them instead of
+    fitting; a corrupt cache file is ignored and replaced."""
+    monkeypatch.setenv("CHASM_CACHE", str(tmp_path))
+    frontier._chunk_laws_cached.cache_clear()
+    try:
+        first = frontier.chunk_laws()
+        stored = list((tmp_path / "laws").glob("chunk-laws-*.pickle"))
+        assert len(stored) == 1
+        frontier._chunk_laws_cached.cache_clear()
+        monkeypatch.setattr(frontier, "_fit_chunk_laws", lambda *a: (_ for _ in ()).throw(AssertionError("refit")))
+        again = frontier.chunk_laws()  # from disk: no fit
+        assert again.threads == first.threads and again.hardware_tag == first.hardware_tag
+        assert again.prove.chosen.candidate.name == first.prove.chosen.candidate.name
+        stored[0].write_bytes(b"not a pickle")
+        frontier._chunk_laws_cached.cache_clear()
+        monkeypatch.setattr(frontier, "_fit_chunk_laws", lambda *a: first)
+        assert frontier.chunk_laws() is first  # unreadable: recomputed
+    finally:
+        frontier._chunk_laws_cached.cache_clear()
+
+
+def test_the_laws_cache_key_changes_with_the_data(tmp_path):
+    proofs = paths.data_dir() / "measurements" / "proofs.csv"
+    copy = tmp_path / "proofs.csv"
+    copy.write_bytes(proofs.read_bytes())
+    key = frontier._laws_digest(str(copy), None)
+    assert key == frontier._laws_digest(str(copy), None)
+    copy.write_bytes(proofs.read_bytes() + b"\n")
+    assert frontier._laws_digest(str(copy), None) != key
+    assert frontier._laws_digest(str(proofs), "other-machine") != frontier._laws_digest(str(proofs), None)
+
+
+def test_choose_chunk_at_the_budget_and_by_prover_plus_verifier_time():
+    """A chunk whose high peak equals the budget fits; the cheapest is by prover plus verifier time; the
+    refusal names the budget in GiB."""
+    table = pd.DataFrame({"K": [15, 16, 17], "peak_bytes_high": [1e9, 4e9, 9e9],
+                          "prove_core_s": [10.0, 6.0, 7.0], "verify_core_s": [0.0, 5.0, 1.0]})
+    chosen = frontier.choose_chunk("x", 9e9, table=table)
+    assert chosen["K"] == 17 and chosen["budget_bytes"] == 9e9
+    assert chosen["costs"]["K"] == 17 and list(chosen["tradeoff"]["feasible"]) == [True, True, True]
+    assert frontier.choose_chunk("x", 4e9, table=table)["K"] == 15  # 10 + 0 beats 6 + 5
+    with pytest.raises(ValueError, match="fits 1 GiB"):
+        frontier.choose_chunk("x", 2.0**30 * 0.9, table=table)
+
+
+def test_memory_budgets_are_named():
+    assert list(frontier.memory_budgets()) == ["256 GiB (the article's prover server)", "1 TiB", "2 TiB"]

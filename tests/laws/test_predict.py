@@ -84,6 +84,19 @@ def test_json_matches_the_fit(synthetic_root, capsys):
     assert got["law"] == qf.chosen.candidate.name
 
 
+def test_a_proof_that_did_not_verify_reaches_no_prediction(synthetic_root, capsys):
+    """An ``ok`` row marked ``verified=False`` is not fitted: predict fits on one run fewer."""
+    path = synthetic_root / "data" / "measurements" / "proofs.csv"
+    frame = data.load_table(path)
+    n = int((frame["family"] == "mlp").sum())  # every one an ok run whose proof verified
+    assert (frame["status"] == "ok").all() and frame["verified"].eq(True).all()
+    frame["verified"] = frame["verified"].astype(object)
+    frame.loc[frame.index[frame["family"] == "mlp"][0], "verified"] = False
+    data.write_table_atomic(path, frame)
+    status, out, err = run(capsys, "--rows", "2^16", "--family", "mlp")
+    assert status == 0 and f"fitted on {n - 1} successful mlp runs" in out, err
+
+
 def test_rows_are_rounded_up_to_the_padded_domain(synthetic_root, capsys):
     status, out, _ = run(capsys, "--rows", "100000", "--family", "mlp", "--json")
     assert status == 0

@@ -95,3 +95,21 @@ def test_circuits_at_the_logrows_floor_are_left_out_of_fits_against_parameters(s
     assert 14 not in set(by_params["logrows"]) and 15 in set(by_params["logrows"])
     assert set(selection.observations(runs, "mlp", "prove_s", size="num_rows")["logrows"]) == set(range(15, 19))
     assert 14 in set(selection.observations(runs, "mlp", "prove_s")["logrows"])
+
+
+def test_an_ok_run_whose_proof_did_not_verify_feeds_no_law(synthetic_frame):
+    """``status == 'ok'`` is not trusted alone: a run whose ``verified`` is False (or missing) is left out of
+    the fits, the exclusion table says why, and the law is fitted on that many runs fewer."""
+    rng = np.random.default_rng(19)
+    frame = synthetic_frame(rng, families=(("mlp", range(12, 18)),))
+    before = choice.fit_quantity(selection.select_runs(frame)[0], "mlp", "prove_s").chosen.n_runs
+    assert before == len(frame)
+    frame["verified"] = frame["verified"].astype(object)
+    frame.loc[0, "verified"] = False
+    frame.loc[4, "verified"] = None
+    runs, _ = selection.select_runs(frame)
+    assert set(frame.loc[[0, 4], "run_id"]).isdisjoint(runs["run_id"]) and len(runs) == len(frame) - 2
+    assert choice.fit_quantity(runs, "mlp", "prove_s").chosen.n_runs == before - 2
+    table = selection.exclusion_table(frame).set_index("reason")
+    assert table.loc["proof did not verify (status 'ok' but verified is not True)", "runs"] == 2
+    assert table.loc["used for the fits (on synthetic)", "runs"] == len(frame) - 2

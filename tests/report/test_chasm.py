@@ -62,7 +62,7 @@ def test_charts_are_log_scale_and_show_the_article():
                spec["datasets"][spec["layer"][0]["data"]["name"]]) == 2  # the article's two bands
     fleet = chasm.fleet_chart().to_dict()
     assert len(fleet["hconcat"]) == 2
-    assert len(chasm.tornado_chart().to_dict()["vconcat"]) == 2
+    assert len(chasm.tornado_chart().to_dict()["vconcat"]) == len(scenarios.SCENARIOS)  # one panel per scenario
 
 
 def test_fleet_buys_time_not_dollars():
@@ -96,16 +96,41 @@ def _glued(text: str, prefix: str) -> set[str]:
 def test_chapter_and_front_page_glue_only_names_that_are_computed():
     """Every glued name in the chapter and on the front page is produced by the functions they call."""
     computed = {}
-    for f in (chasm.method_facts, chasm.results_facts, chasm.fleet_facts, chasm.tornado_facts,
+    for f in (chasm.method_facts, chasm.server_facts, chasm.results_facts, chasm.fleet_facts, chasm.tornado_facts,
               chasm.assumptions_facts):
         computed.update(f())
     chapter = (paths.repo_root() / "chapters" / "chasm.md").read_text()
     assert _glued(chapter, "chasm_") <= set(computed)
     intro = (paths.repo_root() / "book" / "intro.md").read_text()
-    assert _glued(intro, "intro_") and _glued(intro, "intro_") <= set(chasm.headline_facts())
+    front = {**chasm.headline_facts(), **chasm.verdict_facts()}
+    assert _glued(intro, "intro_") and _glued(intro, "intro_") <= set(front)
     assert "{doc}`../chapters/chasm`" in intro
 
 
 def test_chapter_is_in_the_table_of_contents_after_frontier():
     toc = (paths.repo_root() / "_toc.yml").read_text()
     assert toc.index("chapters/frontier") < toc.index("chapters/chasm")
+
+
+def test_verdict_counts_add_up_to_the_claims():
+    f = chasm.verdict_facts()
+    parts = sum(int(f[k]) for k in f if k.startswith("n_") and k != "n_claims")
+    assert parts == int(f["n_claims"]) > 30
+
+
+def test_the_headline_chart_sets_the_article_band_beside_every_scenario():
+    spec = chasm.headline_chart().to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    who = [r["who"] for r in rows]
+    assert who[-1] == "article" and len(who) == len(scenarios.SCENARIOS) + 1
+    article = rows[-1]
+    assert (article["low"], article["high"]) == (500.0, 5000.0)
+    assert all(r["low"] <= r["point"] <= r["high"] for r in rows[:-1])
+
+
+def test_server_facts_show_the_measured_and_sourced_serial_shares():
+    f = chasm.server_facts()
+    assert f["t_pairs"].isdigit() and int(f["t_pairs"]) >= 2
+    assert int(f["at_once"]) >= 1 and float(f["threads_each"]) * int(f["at_once"]) == pytest.approx(192, rel=1e-2)
+    table = chasm.thread_table()
+    assert len(table) == int(f["t_pairs"]) and {"1 thread (s)", "2 threads (s)", "speed-up"} <= set(table.columns)

@@ -27,7 +27,7 @@ def record(config_id, family, logrows, rep, prove_s, infer_s, peak, status="ok")
            "repetition": rep, "other_cpu_frac": 0.2 * rep, **MACHINE}
     if status == "ok":
         rec.update(logrows=logrows, num_rows=2**logrows // 2, total_assignments=2**logrows,
-                   prove_s=prove_s, infer_s=infer_s)
+                   prove_s=prove_s, infer_s=infer_s, verified=True)
         for i, p in enumerate(constants.PHASES):
             rec.setdefault(f"{p}_s", 0.1)
             rec[f"{p}_peak_rss_bytes"] = peak if p == "prove" else peak // 2

@@ -50,3 +50,10 @@ def test_references_start_with_the_article(repo_root):
     first = re.search(r"@\w+\{([^,]+),", bib)
     assert first and first.group(1) == "article"
     assert "Why Blockchain-Based AI Verification Will Centralize Power" in bib
+
+
+def test_every_table_is_shown_the_books_way(built_book, site_pages):
+    """Tables go through chasm.report.tables.show (no pandas index column, the book's style): a page with a
+    raw pandas table (class "dataframe") shows a DataFrame a chapter forgot to pass to show()."""
+    raw = [rel for rel in site_pages if 'class="dataframe"' in (built_book / rel).read_text()]
+    assert raw == [], f"pages with raw pandas tables (index column shown): {raw}"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import json
 import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from chasm.core import paths
 from chasm.site import build, sphinxext
@@ -224,3 +226,112 @@ def test_module_closure_follows_imports_inside_functions():
     assert not any(p.startswith("chasm/experiments/") for p in closure)
     with pytest.raises(FileNotFoundError, match="no source"):
         sphinxext.module_closure(root, "chasm.nowhere")
+
+
+# --- downloads: "Data behind this page" -------------------------------------------------------------
+
+HREF = re.compile(r'href="([^"]+)"')
+
+
+def data_links(page: Path) -> list[str]:
+    """The links of a built page's "Data behind this page" list, as written (relative to the page)."""
+    text = page.read_text()
+    start = text.find(f'id="{sphinxext.DATA_SECTION_ID}"')
+    if start < 0:
+        return []
+    return HREF.findall(text[start:text.index("</section>", start)])
+
+
+def test_page_data_files_pairs_each_table_with_its_schema(tmp_path):
+    (tmp_path / "data" / "m").mkdir(parents=True)
+    for name in ("data/a.csv", "data/a.schema.yaml", "data/m/b.csv", "data/m/b.schema.yaml", "data/p.yaml", "x.csv"):
+        (tmp_path / name).write_text("1\n")
+    declared = ["data/a.schema.yaml", "data/a.csv", "data/m/b.csv", "data/p.yaml", "x.csv", "chasm.core.fmt",
+                "git:HEAD", "data/a.csv"]
+    assert sphinxext.page_data_files(declared, tmp_path) == [
+        ("data/a.csv", "data/a.schema.yaml"), ("data/m/b.csv", "data/m/b.schema.yaml"), ("data/p.yaml", None)]
+    assert sphinxext.page_data_files(["requirements.txt", "git:HEAD"], tmp_path) == []
+
+
+def test_data_section_links_every_file_relative_to_the_page():
+    files = [("data/a.csv", "data/a.schema.yaml"), ("data/p.yaml", None)]
+    section = sphinxext.data_section_html(files, lambda rel: "../" + rel, "datapackage.json")
+    assert HREF.findall(section) == ["../datapackage.json", "../data/a.csv", "../data/a.schema.yaml", "../data/p.yaml"]
+    assert "Data behind this page" in section and section.count("download>") == 4
+    assert sphinxext.data_section_html([], str) == ""
+
+
+TINY_SCHEMA = """\
+name: t
+description: A tiny table.
+primary_key: [k]
+columns:
+- {name: k, type: str, unit: '-', description: Key}
+- {name: v, type: int, unit: s, description: Value}
+"""
+
+
+def test_a_built_page_links_its_data_and_the_site_carries_it(tmp_path, monkeypatch):
+    """A tiny Sphinx project with the extension: the page that declares data lists a download link to each
+    declared file, every link resolves to a file of the built site, and the page that declares nothing
+    has no list."""
+    from sphinx.cmd.build import build_main
+
+    src, out = tmp_path / "src", tmp_path / "out"
+    (src / "data").mkdir(parents=True)
+    (src / "chapters").mkdir()
+    (src / "conf.py").write_text('extensions = ["chasm.site.sphinxext"]\nproject = "tiny"\n')
+    (src / "index.rst").write_text("Tiny\n====\n\n.. toctree::\n\n   chapters/page\n")
+    (src / "chapters" / "page.rst").write_text(
+        "Page\n====\n\n..\n   # chasm-inputs: data/t.csv data/t.schema.yaml data/profiles.yaml\n\nText.\n")
+    (src / "data" / "t.csv").write_text("k,v\na,1\n")
+    (src / "data" / "t.schema.yaml").write_text(TINY_SCHEMA)
+    (src / "data" / "unused.csv").write_text("k,v\nb,2\n")
+    (src / "data" / "unused.schema.yaml").write_text(TINY_SCHEMA)
+    (src / "data" / "profiles.yaml").write_text("quick: []\n")
+    monkeypatch.setenv("CHASM_ROOT", str(src))
+    assert build_main(["-W", "--keep-going", "-q", "-b", "html", str(src), str(out)]) == 0
+
+    page = out / "chapters" / "page.html"
+    links = data_links(page)
+    assert links == ["../datapackage.json", "../data/t.csv", "../data/t.schema.yaml", "../data/profiles.yaml"]
+    for link in links:
+        assert (page.parent / link).resolve().is_file(), link
+    assert data_links(out / "index.html") == []
+    # the site's package names every table of data/, and the site carries them all
+    package = json.loads((out / "datapackage.json").read_text())
+    assert [r["path"] for r in package["resources"]] == ["data/t.csv", "data/unused.csv"]
+    assert (out / "data" / "unused.csv").is_file() and (out / "data" / "unused.schema.yaml").is_file()
+
+
+def test_every_table_of_data_is_offered_by_a_page_of_the_book():
+    """Each table of data/ is declared, hence offered for download, by at least one page of _toc.yml."""
+    root = paths.repo_root()
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    docs = [toc["root"]] + [c["file"] for part in toc.get("parts", [toc]) for c in part.get("chapters", [])]
+    declared = {t for doc in docs for t in sphinxext.declared_inputs((root / f"{doc}.md").read_text())}
+    tables = {p.relative_to(root).as_posix() for p in (root / "data").rglob("*.csv")}
+    assert tables - declared == set()
+
+
+@pytest.mark.slow
+def test_built_pages_link_their_declared_data(built_book, site_pages):
+    """In the built book, every page that declares files of data/ links each of them, and each link
+    resolves to a file of the site; the site carries datapackage.json."""
+    root = paths.repo_root()
+    assert (built_book / "datapackage.json").is_file()
+    checked = 0
+    for rel in site_pages:
+        source = root / rel.replace(".html", ".md")
+        if not source.is_file():
+            continue
+        files = sphinxext.page_data_files(sphinxext.declared_inputs(source.read_text()), root)
+        page = built_book / rel
+        links = data_links(page)
+        for path, schema in files:
+            for f in filter(None, (path, schema)):
+                assert any(link.endswith(f) for link in links), f"{rel} does not link {f}"
+        for link in links:
+            assert (page.parent / link).resolve().is_file(), f"{rel} links {link}, missing from the site"
+        checked += bool(files)
+    assert checked >= 6

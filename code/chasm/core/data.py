@@ -11,6 +11,8 @@ bad record or a killed process never leaves a half-written or corrupt file.
 
 from __future__ import annotations
 
+import functools
+
 import math
 import os
 import re
@@ -198,11 +200,26 @@ def load_table(csv_path: str | Path) -> pd.DataFrame:
     """Read a CSV in ``data/`` and validate it against its schema.
 
     ``csv_path`` may be relative to ``data/`` (``"claims.csv"``) or absolute.
-    Returns a DataFrame with the schema's columns, in order, and typed.
+    Returns a DataFrame with the schema's columns, in order, and typed: a fresh copy each call. A table
+    whose CSV and schema files are unchanged since the last call (same modification time and size) is
+    not read and validated again.
     """
     path = Path(csv_path)
     if not path.is_absolute():
         path = paths.data_dir() / path
+    try:
+        stamps = tuple((p.stat().st_mtime_ns, p.stat().st_size) for p in (path, schema_path(path)))
+    except FileNotFoundError:
+        return _read_table(path)
+    return _read_table_cached(str(path), stamps).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _read_table_cached(path: str, stamps: tuple) -> pd.DataFrame:
+    return _read_table(Path(path))
+
+
+def _read_table(path: Path) -> pd.DataFrame:
     schema = read_schema(schema_path(path))
     if not path.exists():
         raise DataFileError(f"data file {path} is missing")

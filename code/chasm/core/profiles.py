@@ -32,10 +32,14 @@ class Run:
     calibration_target: str
     scale: int
     repetition: int
+    #: Prover threads pinned by the profile (its group's ``threads`` list); ``None``: the sweep's
+    #: ``--threads`` (default: every CPU of the machine). A pinned count is part of the ``run_id``.
+    threads: int | None = None
 
     @property
     def run_id(self) -> str:
-        return f"{self.spec.config_id}-{self.calibration_target[:3]}-s{self.scale}-r{self.repetition}"
+        base = f"{self.spec.config_id}-{self.calibration_target[:3]}-s{self.scale}-r{self.repetition}"
+        return base if self.threads is None else f"{base}-t{self.threads}"
 
 
 def load_profiles(path: Path | None = None) -> dict:
@@ -60,7 +64,7 @@ def load_profiles(path: Path | None = None) -> dict:
             gwhere = f"{where} group #{i + 1}"
             if not isinstance(group, dict) or "family" not in group or not isinstance(group.get("configs"), list):
                 raise SweepConfigError(f"{gwhere} needs 'family' and a 'configs' list")
-            unknown = set(group) - {"family", "configs", "calibration_targets", "scales"}
+            unknown = set(group) - {"family", "configs", "calibration_targets", "scales", "threads"}
             if unknown:
                 raise SweepConfigError(f"{gwhere} has unknown keys {sorted(unknown)}")
             for config in group["configs"]:
@@ -76,11 +80,16 @@ def load_profiles(path: Path | None = None) -> dict:
             for scale in group.get("scales", []):
                 if not isinstance(scale, int) or not 0 <= scale <= 20:
                     raise SweepConfigError(f"{gwhere}: scale {scale!r} must be an integer in 0..20")
+            for n in group.get("threads", []):
+                if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+                    raise SweepConfigError(f"{gwhere}: threads {n!r} must be a positive integer")
     return raw["profiles"]
 
 
 def plan(profile: dict, repeat: int | None = None) -> list[Run]:
-    """All runs of a profile, smallest model first, repetitions interleaved last."""
+    """All runs of a profile, smallest model first, repetitions interleaved last (and, within a
+    repetition, a group's pinned thread counts one after the other, so that slow drifts of the
+    machine affect each count alike)."""
     repeat = repeat or profile.get("repeat", 1)
     runs = []
     for group in profile["groups"]:
@@ -89,7 +98,8 @@ def plan(profile: dict, repeat: int | None = None) -> list[Run]:
             for target in group.get("calibration_targets", ["resources"]):
                 for scale in group.get("scales", [FAMILY_SCALES[spec.family]]):
                     for rep in range(repeat):
-                        runs.append(Run(spec, target, scale, rep))
+                        for n in group.get("threads", [None]):
+                            runs.append(Run(spec, target, scale, rep, n))
     params = {r.spec.config_id: parameter_count(r.spec) for r in runs}
     return sorted(runs, key=lambda r: (params[r.spec.config_id], r.spec.family, r.calibration_target,
-                                       r.scale, r.repetition))
+                                       r.scale, r.repetition, r.threads or 0))

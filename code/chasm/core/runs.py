@@ -19,20 +19,34 @@ import pandas as pd
 from chasm.core import data
 from chasm.core.constants import CONFIG_KEYS, CONTENTION_LIMIT, PROOFS, phase_columns
 
-__all__ = ["load_runs", "peak_rss_bytes", "contended", "size_label", "per_config"]
+__all__ = ["verified_ok", "load_runs", "peak_rss_bytes", "contended", "size_label", "per_config"]
+
+
+def verified_ok(frame: pd.DataFrame) -> pd.Series:
+    """Whether each run produced a proof that verified: ``status == 'ok'`` *and* ``verified`` is True.
+
+    ``status`` alone is not trusted: an ``ok`` row whose ``verified`` is False or missing did not show a
+    verified proof, and no law, band or chapter number may rest on it (a missing ``verified`` column
+    counts as not verified).
+    """
+    verified = frame["verified"] if "verified" in frame.columns else pd.Series(False, index=frame.index)
+    return (frame["status"] == "ok") & verified.eq(True)
 
 
 def load_runs(*, status: str | None = "ok", profiles: list[str] | None = None,
               frame: pd.DataFrame | None = None) -> pd.DataFrame:
     """The proving runs, optionally only rows of one ``status`` and some sweep profiles.
 
+    ``status='ok'`` (the default) keeps only runs whose proof verified (:func:`verified_ok`).
     ``frame`` is the table itself (default: ``data/measurements/proofs.csv``). Adds derived columns:
     ``padded_rows`` (``2**logrows``, the domain the prover works on, rows), ``total_s`` (sum of all
     phase wall times, s), ``peak_rss_bytes`` (:func:`peak_rss_bytes`, bytes), ``overhead_ratio``
     (``prove_s / infer_s``), ``contended`` (:func:`contended`) and ``size_label`` (the size parameters).
     """
     frame = data.load_table(PROOFS) if frame is None else frame
-    if status is not None:
+    if status == "ok":
+        frame = frame[verified_ok(frame)]
+    elif status is not None:
         frame = frame[frame["status"] == status]
     if profiles is not None:
         frame = frame[frame["sweep_profile"].isin(profiles)]

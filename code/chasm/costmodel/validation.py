@@ -25,6 +25,7 @@ import pandas as pd
 from chasm.core import data, paths
 from chasm.core.constants import LAYOUTS, PROOFS
 from chasm.core.ezkl_rules import DEFAULT_DECOMP_LEGS
+from chasm.core.runs import verified_ok
 from chasm.costmodel.families import FAMILY_DEFAULTS
 from chasm.costmodel.constants import Constants, default_constants, estimate_constants, circuit_size
 
@@ -150,7 +151,8 @@ def _proving_runs_cached(versions: tuple[float, float]) -> pd.DataFrame:
 
 
 def proving_runs_with_model(constants: Constants | None = None) -> pd.DataFrame:
-    """Every ``status == 'ok'`` run of ``data/measurements/proofs.csv`` with the layout the model
+    """Every ``status == 'ok'`` run whose proof verified (:func:`chasm.core.runs.verified_ok`) of
+    ``data/measurements/proofs.csv`` with the layout the model
     counts for its circuit (columns ``model_<key>`` of :func:`circuit_size`; constants fitted
     to all layouts unless ``constants`` is given); empty if there are none. The one loader of proving
     runs for this package (cached per file version when ``constants`` is not given)."""
@@ -164,7 +166,7 @@ def _proving_runs(constants: Constants) -> pd.DataFrame:
     if not path.exists():
         return pd.DataFrame()
     frame = data.load_table(path)
-    frame = frame[frame["status"] == "ok"].copy()
+    frame = frame[verified_ok(frame)].copy()
     if frame.empty:
         return frame
     preds = []

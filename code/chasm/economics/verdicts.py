@@ -2,13 +2,8 @@
 (``python -m chasm verdicts [--json] [--set NAME=VALUE ...]``).
 
 Each verdict compares an interval the compendium computes with the range the article states
-(``data/claims.csv``: ``claimed_low``, ``claimed_high``, ``bound``) by one rule, :func:`judge`:
-
-- ``interval`` claims: **supported** when our point lies in the stated range, **partly supported**
-  when only our 95% interval overlaps it, **contradicted** when they are disjoint;
-- ``open_above`` claims ("$5 - $50+"): **contradicted** when our whole interval lies below the
-  stated floor, **partly supported** when it lies above ten times the stated top (right direction,
-  understated by more than an order of magnitude), else **supported**; ``open_below`` mirrored.
+(``data/claims.csv``: ``claimed_low``, ``claimed_high``, ``bound``) by one rule,
+:func:`chasm.economics.judge.judge` (re-exported here with the other names of that module).
 
 Prices, energy and latency are judged against the envelope of the hardware scenarios
 (:data:`chasm.economics.scenarios.SCENARIOS`): a claim about "current ZK provers" holds if some
@@ -22,91 +17,16 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import math
 import sys
 
 import numpy as np
 import pandas as pd
 
 from chasm.core.claims import load_claims
+from chasm.economics.judge import UNDERSTATED, judge, ram_verdict, size_exponent, size_table
 
 __all__ = ["UNDERSTATED", "judge", "ram_verdict", "size_table", "size_exponent", "frontier_verdicts",
            "CONTEXT", "PRICED", "price_verdicts", "measured_verdicts", "claim_verdicts", "main"]
-
-#: How far above a stated open-ended range ("$50+") our interval must lie before the claim counts as
-#: understated (partly supported) rather than supported.
-UNDERSTATED = 10.0
-
-
-def judge(ours: tuple[float, float, float], claimed_low: float, claimed_high: float, bound: str) -> tuple[str, str]:
-    """Verdict and a one-line reason for our ``(low, point, high)`` against a stated range (see the module)."""
-    lo, pt, hi = ours
-    if bound == "open_above":
-        if hi < claimed_low:
-            return "contradicted", f"all of ours lies below the stated floor {claimed_low:g}"
-        if lo > UNDERSTATED * claimed_high:
-            return "partly_supported", (f"right direction, but ours is {pt / claimed_high:.3g} times the stated "
-                                        f"{claimed_high:g}")
-        return "supported", "ours lies in or near the stated open range"
-    if bound == "open_below":
-        if lo > claimed_high:
-            return "contradicted", f"all of ours lies above the stated ceiling {claimed_high:g}"
-        if hi < claimed_low / UNDERSTATED:
-            return "partly_supported", f"right direction, but ours is {claimed_low / pt:.3g} times below it"
-        return "supported", "ours lies in or near the stated open range"
-    if claimed_low <= pt <= claimed_high:
-        return "supported", "our point lies in the stated range"
-    if lo <= claimed_high and hi >= claimed_low:
-        return "partly_supported", "our 95% interval overlaps the stated range, our point does not"
-    side = "above" if lo > claimed_high else "below"
-    far = pt / claimed_high if side == "above" else claimed_low / pt
-    return "contradicted", f"ours lies {far:.3g} times {side} the stated range"
-
-
-def ram_verdict(peak_high_bytes: float, claimed_bytes: float) -> str:
-    """A claimed prover memory against the 95% high bound of the cheapest chunk's peak memory:
-    'supported' when the chunk needs more than half the claim (a server of that class is what it takes),
-    'partly supported' from an eighth to a half (a large server, smaller than claimed), 'contradicted'
-    below an eighth (an ordinary machine holds it)."""
-    share = peak_high_bytes / claimed_bytes
-    return "supported" if share > 0.5 else "partly supported" if share > 0.125 else "contradicted"
-
-
-@functools.lru_cache(maxsize=2)
-def size_table(budget_bytes: float | None = None) -> pd.DataFrame:
-    """Per Llama-3 model, proven in its own cheapest chunks under ``budget_bytes`` (default: the article's
-    prover memory): parameters, inference FLOPs per query, chosen ``K`` and prover core-seconds per query
-    (both routes combined; point, 95% low and high)."""
-    from chasm.costmodel.frontier import frontier_workload
-    from chasm.costmodel.llama import list_architectures
-    from chasm.laws import frontier
-
-    laws = frontier.chunk_laws()
-    budget = budget_bytes or next(iter(frontier.memory_budgets().values()))
-    rows = []
-    for arch in list_architectures():
-        best = frontier.choose_chunk(arch, budget, laws)
-        r, w = best["costs"], frontier_workload(arch)
-        rows.append({"arch_id": arch, "params": float(w.params), "flops": float(w.flops_per_query), "K": best["K"],
-                     "prove_core_s": float(r["prove_core_s"]), "prove_core_s_low": float(r["prove_core_s_low"]),
-                     "prove_core_s_high": float(r["prove_core_s_high"]),
-                     "peak_bytes": float(r["peak_bytes"]), "peak_bytes_high": float(r["peak_bytes_high"])})
-    return pd.DataFrame(rows)
-
-
-def size_exponent(table: pd.DataFrame, against: str = "params") -> dict[str, float | str]:
-    """Exponent ``b`` of prover core-seconds per query ~ ``against^b`` between the smallest and the largest model
-    of ``table``: ``point`` the slope between their points in log-log; ``low``/``high`` the slopes with both at
-    their 95% low ends and both at their high ends (both are carried by the same fitted laws, so their errors
-    move together; the rows bands, which do not, are about a thousandth), and ``reading``: superlinear when
-    ``low`` > 1, sublinear when ``high`` < 1, else not resolved."""
-    x = np.log(table[against].to_numpy())
-    small, large = table.iloc[int(np.argmin(x))], table.iloc[int(np.argmax(x))]
-    span = math.log(large[against] / small[against])
-    slopes = [math.log(large[f"prove_core_s{e}"] / small[f"prove_core_s{e}"]) / span for e in ("_low", "", "_high")]
-    point, low, high = slopes[1], min(slopes), max(slopes)
-    reading = "superlinear" if low > 1 else "sublinear" if high < 1 else "not resolved"
-    return {"point": point, "low": low, "high": high, "reading": reading}
 
 
 def _iv(lo: float, pt: float, hi: float) -> str:
@@ -136,12 +56,17 @@ def frontier_verdicts(arch_id: str = "llama3-70b") -> list[dict]:
     ]
 
 
-#: Claims judged on the pricing of one Llama-3-70B query: claim id -> quantity of
-#: :func:`chasm.economics.pricing.price` (``infer_api_usd``: the article's "(Cloud API)").
-PRICED = {"cost_query_proving": "prove_usd", "cost_query_inference": "infer_api_usd", "cost_ratio_table": "ratio_usd",
-          "cost_premium_today": "ratio_usd", "latency_inference": "infer_latency_s",
-          "latency_proving": "prove_latency_s", "energy_proving": "prove_kwh", "energy_inference": "infer_kwh",
-          "energy_ratio_table": "ratio_kwh"}
+#: Claims judged on the pricing of one Llama-3-70B query: claim id -> quantities of
+#: :func:`chasm.economics.pricing.price` whose envelope is judged (``infer_api_usd``: the article's
+#: "(Cloud API)"; inference energy from batched serving, ``infer_kwh``, to the node serving the query
+#: alone, ``infer_kwh_b1``, and latency from the reply's first token to its last: the article does not
+#: say which). An envelope's low and high are the lowest low and highest high over the scenarios and
+#: quantities, its point the larger quantity's point (the whole reply; the node alone).
+PRICED = {"cost_query_proving": ("prove_usd",), "cost_query_inference": ("infer_api_usd",),
+          "cost_ratio_table": ("ratio_usd",), "cost_premium_today": ("ratio_usd",),
+          "latency_inference": ("infer_ttft_s", "infer_latency_s"), "latency_proving": ("prove_latency_s",),
+          "energy_proving": ("prove_kwh",), "energy_inference": ("infer_kwh", "infer_kwh_b1"),
+          "energy_ratio_table": ("ratio_kwh",)}
 
 
 @functools.lru_cache(maxsize=8)
@@ -152,15 +77,22 @@ def _envelopes(overrides_key: tuple, draws: int, seed: int) -> dict[str, tuple[f
     overrides = dict(overrides_key) or None
     results = [price("llama3-70b", name, overrides=overrides, draws=draws, seed=seed) for name in SCENARIOS]
     out = {}
-    for q in set(PRICED.values()):
-        lows, points, highs = ([r[q][end] for r in results] for end in ("low", "point", "high"))
-        out[q] = (min(lows), float(np.exp(np.mean(np.log(points)))), max(highs))
+    for qs in set(PRICED.values()):
+        lows, points, highs = ([r[q][end] for r in results for q in qs] for end in ("low", "point", "high"))
+        out[qs] = (min(lows), float(np.exp(np.mean(np.log(points)))), max(highs))
+    out["infer_latency_per_token"] = results[0]["infer_latency_s"]["point"]
+    for qs in out:
+        if isinstance(qs, tuple) and len(qs) > 1:  # an envelope of two quantities: its point is the larger one's
+            out[qs] = (out[qs][0], max(r[q]["point"] for r in results for q in qs), out[qs][2])
     return out
 
 
 #: What the judged number refers to, where the article's wording leaves it open.
-CONTEXT = {"latency_inference": "for the whole reply of the query in data/query.csv, at batch 1",
-           "latency_proving": "on one machine of each scenario (a fleet divides it, at the same cost)"}
+CONTEXT = {"latency_inference": "from the first token to the whole reply of the query in data/query.csv, at batch 1: "
+                                "the article states no reply length",
+           "latency_proving": "on one machine of each scenario (a fleet divides it, at the same cost)",
+           "energy_inference": "from batched serving up to the node serving the query alone",
+           "cost_premium_today": "the article's own table states 500x - 5000x for the same comparison"}
 
 
 def price_verdicts(overrides=None, draws: int = 20_000, seed: int = 20261201) -> list[dict]:
@@ -173,13 +105,28 @@ def price_verdicts(overrides=None, draws: int = 20_000, seed: int = 20261201) ->
     for claim, q in PRICED.items():
         c = claims.loc[claim]
         verdict, reason = judge(env[q], float(c["claimed_low"]), float(c["claimed_high"]), str(c["bound"]))
+        reason = reason.replace("our 95% interval", "the envelope of our 95% intervals")
         if claim in CONTEXT:
             reason += f" ({CONTEXT[claim]})"
-        if q.startswith("prove") or q.startswith("ratio"):
+        if claim == "latency_inference":
+            facts = _reply_tokens(env)
+            reason += (f"; at the measured decode rate a reply of {facts[0]:.0f} to {facts[1]:.0f} tokens "
+                       f"takes the stated {c['claimed_low']:g} to {c['claimed_high']:g} s")
+        if any(x.startswith(("prove", "ratio")) for x in q):
             reason += "; proving measured for ezkl 23 (halo2, KZG) only, other proof systems not measured"
-        out.append({"claim_id": claim, "verdict": verdict, "judged_against": f"{q} {_iv(*env[q])}",
+        out.append({"claim_id": claim, "verdict": verdict, "judged_against": f"{' to '.join(q)} {_iv(*env[q])}",
                     "reason": reason})
     return out
+
+
+def _reply_tokens(env: dict) -> tuple[float, float]:
+    """Generated tokens whose batch-1 latency is the stated 1 and 3 seconds, at the query's measured mean
+    time per token (latency over generated tokens, prefill included)."""
+    from chasm.economics.pricing import arch_facts
+
+    per_token = env["infer_latency_per_token"] / arch_facts("llama3-70b")["generated_tokens"]
+    claim = load_claims().set_index("claim_id").loc["latency_inference"]
+    return float(claim["claimed_low"]) / per_token, float(claim["claimed_high"]) / per_token
 
 
 def measured_verdicts(overrides=None) -> list[dict]:
@@ -216,7 +163,10 @@ def claim_verdicts(overrides=None, draws: int = 20_000, seed: int = 20261201) ->
     """Every verdict the compendium computes: ``claim_id``, ``verdict`` (a value ``data/claims.schema.yaml``
     allows), ``judged_against`` and ``reason``; opinions, and facts about the world no data here can check,
     are ``not_testable`` with the reason. The rest stay as ``data/claims.csv`` records them (``untested``)."""
-    rows = frontier_verdicts() + measured_verdicts(overrides) + price_verdicts(overrides, draws, seed)
+    from chasm.economics.measured_claims import measured_claim_verdicts
+
+    rows = (frontier_verdicts() + measured_verdicts(overrides) + measured_claim_verdicts(overrides)
+            + price_verdicts(overrides, draws, seed))
     claims = load_claims()
     for c in claims.itertuples():
         if c.testable == "opinion_only":

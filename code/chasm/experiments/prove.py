@@ -55,7 +55,7 @@ from chasm.core.provenance import utc_now
 from chasm.experiments import ezkl_gateway as gw
 from chasm.experiments.inference import time_inference
 
-__all__ = ["ProveSettings", "check_model", "prove", "main"]
+__all__ = ["ProveSettings", "check_model", "prove", "die_with_parent", "main"]
 
 
 @dataclass(frozen=True)
@@ -317,7 +317,8 @@ def prove(model, x, *, settings: ProveSettings | None = None, workdir: Path | No
     usage_before, busy_before, wall_before = _children_cpu_s(), _machine_busy_s(), time.monotonic()
     with open(workdir / "child.log", "wb") as log:
         child = subprocess.Popen([sys.executable, "-m", "chasm.experiments.prove", "--child", str(workdir)],
-                                 stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+                                 stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                                 preexec_fn=die_with_parent)
         try:
             killed_reason = _watch(child, max_mem_bytes, timeout_s)
         except BaseException:  # interrupted sweep: never leave an orphaned prover behind
@@ -363,6 +364,19 @@ def _machine_busy_s() -> float:
     """CPU seconds the whole machine has spent busy (all cores, all processes)."""
     t = psutil.cpu_times()
     return sum(t) - t.idle - getattr(t, "iowait", 0.0)
+
+
+def die_with_parent() -> None:
+    """In the proof's child, before it runs: ask Linux to kill it when the process that started it dies
+    (``PR_SET_PDEATHSIG``), so that a sweep or a Dask worker killed outright leaves no orphaned prover
+    running in its own session. Elsewhere (no ``prctl``) nothing is done."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _watch(child: subprocess.Popen, max_mem_bytes: int | None, timeout_s: float | None) -> str | None:

@@ -11,6 +11,10 @@ Before each run the sweep estimates its peak memory (:mod:`chasm.experiments.mem
 records ``status='skipped_memory'`` instead of starting what would not fit under ``--max-mem`` (after
 the safety factor ``--memory-margin``); the child is also killed if it crosses that ceiling, and after
 such a kill the family's equal or larger runs are skipped.
+
+With ``--scheduler ADDRESS|local`` the same runs go to the workers of a Dask cluster instead, one proof
+per worker at a time (:mod:`chasm.experiments.cluster`, which calls :func:`prove_on_worker` there); only
+this process writes rows. Without it the sweep runs here, one proof at a time.
 """
 
 from __future__ import annotations
@@ -30,20 +34,25 @@ from chasm.core.constants import PROOFS
 from chasm.core.fmt import parse_bytes
 from chasm.core.profiles import Run, SweepConfigError, load_profiles, plan
 from chasm.core.specs import parameter_count
-from chasm.experiments import memory_guard
+from chasm.experiments import cluster, memory_guard
+from chasm.experiments.cluster import append_record, done_run_ids
 from chasm.experiments.curation import drop_contended, retime_inference
 from chasm.experiments.inference import DeviceError, device_name
 from chasm.experiments.memory_guard import MEMORY_MARGIN
 from chasm.experiments.models import build
 from chasm.experiments.prove import ProveSettings, prove
 
-__all__ = ["skip_reason", "execute", "run_sweep", "main"]
+__all__ = ["default_max_mem", "skip_reason", "execute", "prove_on_worker", "run_sweep", "main"]
 
 
 def _done_keys(table, tag: str) -> set[str]:
-    if table is None:
-        return set()
-    return set(table.loc[table["hardware_tag"] == tag, "run_id"])
+    return done_run_ids(table, {tag})
+
+
+def default_max_mem(provers: int = 1) -> int:
+    """The default ``--max-mem`` (bytes): 85% of this machine's physical memory, shared among ``provers``
+    proofs running on it at once."""
+    return int(0.85 * psutil.virtual_memory().total / provers)
 
 
 def _eta_s(remaining: list[Run], table, tag: str) -> float:
@@ -95,10 +104,23 @@ def execute(run: Run, *, profile_name: str, threads: int, max_mem_bytes: int, ti
             "calibration_target": run.calibration_target, "visibility": ProveSettings().visibility, "error": skip,
         })
         return record
-    settings = ProveSettings(calibration_target=run.calibration_target, scale=run.scale, threads=threads,
-                             infer_device=device)
+    settings = ProveSettings(calibration_target=run.calibration_target, scale=run.scale,
+                             threads=run.threads or threads, infer_device=device)
     record.update(prove(model, x, settings=settings, max_mem_bytes=max_mem_bytes, timeout_s=timeout_s))
     return record
+
+
+def prove_on_worker(run: Run, history, *, profile_name: str, threads: int | None, max_mem_bytes: int | None,
+                    memory_margin: float = MEMORY_MARGIN, timeout_s: float | None = None, device: str = "cpu") -> dict:
+    """On a Dask worker (:func:`chasm.experiments.cluster.run_on_cluster`): the record of ``run`` made on
+    this machine. The memory rule (:func:`skip_reason`) reads ``history``, the client's rows of the run's
+    family from every machine, under this machine's hardware tag; then :func:`execute` proves in a child
+    process. ``threads`` and ``max_mem_bytes`` ``None``: every CPU and :func:`default_max_mem` of this
+    machine."""
+    max_mem = max_mem_bytes or default_max_mem()
+    skip = skip_reason(run, history, provenance.machine()["hardware_tag"], max_mem, memory_margin)
+    return execute(run, profile_name=profile_name, threads=threads or os.cpu_count() or 1, max_mem_bytes=max_mem,
+                   timeout_s=timeout_s, device=device, skip=skip)
 
 
 def run_sweep(runs: list[Run], *, out: Path, profile_name: str, max_mem_bytes: int,
@@ -113,7 +135,6 @@ def run_sweep(runs: list[Run], *, out: Path, profile_name: str, max_mem_bytes: i
     counts = {"skipped_done": len(runs) - len(todo)}
     from tqdm import tqdm
 
-    known = set(data.read_schema(data.schema_path(out)).names)
     bar = tqdm(total=len(todo), disable=not progress, unit="run", dynamic_ncols=True)
     try:
         for i, run in enumerate(todo):
@@ -122,7 +143,7 @@ def run_sweep(runs: list[Run], *, out: Path, profile_name: str, max_mem_bytes: i
             skip = skip_reason(run, table, tag, max_mem_bytes, memory_margin)
             record = execute(run, profile_name=profile_name, threads=threads, max_mem_bytes=max_mem_bytes,
                              timeout_s=timeout_s, device=device, skip=skip)
-            data.append_rows(out, [{k: v for k, v in record.items() if k in known}])
+            append_record(out, record)
             counts[record["status"]] = counts.get(record["status"], 0) + 1
             bar.update(1)
     finally:
@@ -141,7 +162,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="skip a run whose estimated peak memory times FACTOR exceeds --max-mem "
                              f"(default {MEMORY_MARGIN}; the prediction is proportional to 2^logrows, "
                              "from the family's earlier runs on this machine)")
-    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="prover and torch threads")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="prover and torch threads (default: every CPU of the machine that proves; "
+                             "with --scheduler local, this machine's CPUs shared among the workers)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                         help="device for the torch inference timing (proofs always run on the CPU)")
     parser.add_argument("--timeout", type=float, default=None, help="per-run wall-time limit, seconds")
@@ -152,7 +175,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retime-inference", action="store_true",
                         help="only re-measure infer_s of this machine's ok rows of the profile, then stop")
     parser.add_argument("--dry-run", action="store_true", help="list the runs, do nothing")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS|local",
+                        help="send each run to a worker of the Dask scheduler at ADDRESS (e.g. tcp://host:8786; "
+                             f"workers need the resource {cluster.PROVER}=1), or of a LocalCluster started here "
+                             "('local'). Default: no cluster, one proof at a time on this machine")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="worker processes of the LocalCluster of --scheduler local (default 1; more "
+                             "workers prove side by side, so their timings compete for this machine)")
+    parser.add_argument("--connect-timeout", type=float, default=10.0, metavar="SECONDS",
+                        help="how long to wait for the scheduler at --scheduler ADDRESS (default 10)")
     args = parser.parse_args(argv)
+    remote = args.scheduler not in (None, cluster.LOCAL)
     try:
         profiles = load_profiles(args.profiles_file)
         if args.profile not in profiles:
@@ -161,16 +194,20 @@ def main(argv: list[str] | None = None) -> int:
             raise SweepConfigError("--repeat must be at least 1")
         if not args.memory_margin >= 1.0:
             raise SweepConfigError(f"--memory-margin must be at least 1, got {args.memory_margin}")
+        if args.workers is not None and (args.scheduler != cluster.LOCAL or args.workers < 1):
+            raise SweepConfigError("--workers needs --scheduler local and at least 1 worker")
+        if remote and (args.retime_inference or args.redo_contended is not None):
+            raise SweepConfigError("--retime-inference and --redo-contended work on this machine's rows: "
+                                   "run them without --scheduler ADDRESS")
         try:
-            max_mem = (parse_bytes(args.max_mem) if args.max_mem
-                       else int(0.85 * psutil.virtual_memory().total))
+            max_mem = parse_bytes(args.max_mem) if args.max_mem else default_max_mem(args.workers or 1)
         except ValueError as exc:
             raise SweepConfigError(str(exc)) from None
         out = args.out or paths.data_dir() / PROOFS
         if out.exists():
             data.load_table(out)  # refuse to append to a file that does not match its schema
         runs = plan(profiles[args.profile], args.repeat)
-        if args.device == "cuda":
+        if args.device == "cuda" and not remote:
             device_name("cuda")  # raises DeviceError when there is no GPU
     except (SweepConfigError, data.DataFileError, DeviceError) as exc:
         print(f"sweep: error: {exc}", file=sys.stderr)
@@ -191,9 +228,38 @@ def main(argv: list[str] | None = None) -> int:
         dropped = drop_contended(out, {r.run_id for r in runs}, provenance.machine()["hardware_tag"],
                                  args.redo_contended)
         print(f"sweep: {dropped} contended runs dropped and scheduled again")
+    if args.scheduler is not None:
+        return _on_cluster(args, runs, out, max_mem)
     t0 = time.time()
     counts = run_sweep(runs, out=out, profile_name=args.profile, max_mem_bytes=max_mem,
-                       threads=args.threads, timeout_s=args.timeout, device=args.device,
+                       threads=args.threads or os.cpu_count(), timeout_s=args.timeout, device=args.device,
                        memory_margin=args.memory_margin)
     print(f"sweep {args.profile}: {counts} in {time.time() - t0:.0f} s -> {out}")
+    return 0
+
+
+def _on_cluster(args, runs: list[Run], out: Path, max_mem: int) -> int:
+    """The end of :func:`main` with ``--scheduler``: the runs go to Dask workers. On a remote cluster,
+    ``--threads`` and ``--max-mem`` left out are each worker machine's own defaults."""
+    local = args.scheduler == cluster.LOCAL
+    workers = args.workers or 1
+    threads = args.threads or (max(1, (os.cpu_count() or 1) // workers) if local else None)
+    kwargs = {"profile_name": args.profile, "threads": threads, "memory_margin": args.memory_margin,
+              "max_mem_bytes": max_mem if local or args.max_mem else None, "timeout_s": args.timeout,
+              "device": args.device}
+    t0 = time.time()
+    try:
+        with cluster.connect(args.scheduler, workers=workers, timeout_s=args.connect_timeout) as client:
+            print(f"sweep: {cluster.describe(client)}", flush=True)
+            counts = cluster.run_on_cluster(runs, client, out=out, task=prove_on_worker, task_kwargs=kwargs,
+                                            reconnect_s=max(args.connect_timeout, 30.0))
+    except cluster.ClusterError as exc:
+        print(f"sweep: error: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, cluster.SchedulerUnreachableError) else 1
+    errors = counts.pop("errors", [])
+    print(f"sweep {args.profile} on {args.scheduler}: {counts} in {time.time() - t0:.0f} s -> {out}")
+    if errors:
+        print(f"sweep: {len(errors)} runs failed on the cluster and were not recorded (first: {errors[0]}); "
+              "run the same command again to retry them", file=sys.stderr)
+        return 1
     return 0

@@ -9,7 +9,8 @@ here imports torch or a prover.
 
 Which runs are used
 -------------------
-:func:`~chasm.laws.selection.select_runs` keeps the runs of the main sweeps only: ``status == 'ok'``,
+:func:`~chasm.laws.selection.select_runs` keeps the runs of the main sweeps only: ``status == 'ok'``
+with ``verified`` True (:func:`chasm.core.runs.verified_ok`; a proof that did not verify feeds no law),
 ``sweep_profile`` in :data:`~chasm.laws.selection.FIT_PROFILES`, ``calibration_target ==``
 :data:`~chasm.laws.selection.CALIBRATION_TARGET`, and input and parameter scales equal to the family's
 default (:data:`chasm.core.constants.FAMILY_SCALES`); the calibration profile is a

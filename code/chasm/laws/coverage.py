@@ -87,7 +87,7 @@ def simulate_runs(rng: np.random.Generator, family: str = "mlp", *, quantities: 
                 "run_id": f"{config_id}-res-s7-r{r}", "family": family, "config_id": config_id,
                 "config": json.dumps({"synthetic": int(i)}), "params": int(n[i] // 4),
                 "input_shape": "[1, 4]", "calibration_target": "resources",
-                "visibility": "input:private,output:public,param:fixed", "status": "ok",
+                "visibility": "input:private,output:public,param:fixed", "status": "ok", "verified": True,
                 "logrows": int(k), "num_rows": int(0.7 * n[i]),
                 "cpu_model": "synthetic", "cpu_count": 1, "ram_bytes": 24 * 2**30, "os": "synthetic",
                 "python_version": "synthetic", "ezkl_version": "synthetic", "torch_version": "synthetic",

@@ -36,7 +36,9 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -134,6 +136,24 @@ def _with_field_mult_time(runs: pd.DataFrame) -> pd.DataFrame:
 
 @functools.lru_cache(maxsize=4)
 def _chunk_laws_cached(path: str, mtime: float, hardware_tag: str | None) -> ChunkLaws:
+    import pickle
+
+    store = paths.cache_dir() / "laws" / f"chunk-laws-{_laws_digest(path, hardware_tag)}.pickle"
+    try:
+        laws = pickle.loads(store.read_bytes())
+        if isinstance(laws, ChunkLaws):
+            return laws
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+        pass
+    laws = _fit_chunk_laws(path, hardware_tag)
+    store.parent.mkdir(parents=True, exist_ok=True)
+    tmp = store.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(pickle.dumps(laws))
+    os.replace(tmp, store)  # atomic: a concurrent reader sees the old file or the whole new one
+    return laws
+
+
+def _fit_chunk_laws(path: str, hardware_tag: str | None) -> ChunkLaws:
     runs, tag = select_runs(data.load_table(path), hardware_tag)
     runs = _with_field_mult_time(runs)
     fam = runs[runs["family"] == FAMILY]
@@ -147,9 +167,28 @@ def _chunk_laws_cached(path: str, mtime: float, hardware_tag: str | None) -> Chu
 
 
 def chunk_laws(hardware_tag: str | None = None) -> ChunkLaws:
-    """:class:`ChunkLaws` from the committed proving runs (cached per file version)."""
+    """:class:`ChunkLaws` from the committed proving runs (cached per file version, in memory and on disk).
+
+    The fits take seconds and every chapter that prices or extrapolates needs them, each in its own
+    kernel: so they are also kept on disk, under :func:`chasm.core.paths.cache_dir` ``/laws``, keyed by a
+    digest of everything they are computed from (the tables they read and the source of the ``laws``
+    and ``costmodel`` stages and of ``core``). A changed input or line of code is a new key; a cache file that cannot
+    be read is ignored and recomputed."""
     path = paths.data_dir() / PROOFS
     return _chunk_laws_cached(str(path), path.stat().st_mtime, hardware_tag)
+
+
+def _laws_digest(path: str, hardware_tag: str | None) -> str:
+    import hashlib
+
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256(f"{hardware_tag}".encode())
+    tables = [Path(path)] + [paths.data_dir() / "measurements" / n for n in ("circuit_constants.csv", "layouts.csv")]
+    code = [f for stage in ("core", "laws", "costmodel") for f in sorted((root / stage).glob("*.py"))]
+    for f in tables + code:
+        h.update(f.name.encode())
+        h.update(f.read_bytes() if f.exists() else b"-")
+    return h.hexdigest()[:32]
 
 
 def column_counts() -> dict[str, dict[str, float]]:

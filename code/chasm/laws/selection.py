@@ -1,6 +1,7 @@
 """Which proving runs the laws are fitted to, and the observations they are fitted on.
 
-:func:`select_runs` keeps the runs of the main sweeps only: ``status == 'ok'``, ``sweep_profile`` in
+:func:`select_runs` keeps the runs of the main sweeps only: ``status == 'ok'`` with ``verified`` True
+(:func:`chasm.core.runs.verified_ok`: a proof that did not verify never feeds a law), ``sweep_profile`` in
 :data:`FIT_PROFILES`, ``calibration_target ==`` :data:`CALIBRATION_TARGET`, and input and parameter
 scales equal to the family's default (:data:`chasm.core.constants.FAMILY_SCALES`); the calibration
 profile is a separate side experiment. It keeps one machine (``hardware_tag``). Time quantities (every
@@ -19,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from chasm.core.constants import CONTENTION_LIMIT, FAMILY_SCALES
-from chasm.core.runs import contended, peak_rss_bytes
+from chasm.core.runs import contended, peak_rss_bytes, verified_ok
 from chasm.laws.rules import SIZE_COLUMNS, InsufficientData
 
 __all__ = ["FIT_PROFILES", "CALIBRATION_TARGET", "time_columns", "exclusion_reasons", "choose_machine", "select_runs",
@@ -46,6 +47,7 @@ def exclusion_reasons(frame: pd.DataFrame) -> pd.Series:
         reason[(reason == "") & np.asarray(mask, dtype=bool)] = text
 
     mark(frame["status"] != "ok", "no verified proof (status is not 'ok')")
+    mark(~verified_ok(frame), "proof did not verify (status 'ok' but verified is not True)")
     mark(frame["logrows"].isna(), "no logrows recorded")
     mark(~frame["sweep_profile"].isin(FIT_PROFILES),
          f"sweep profile not {' or '.join(FIT_PROFILES)} (side experiment)")
@@ -75,7 +77,7 @@ def choose_machine(frame: pd.DataFrame, reason: pd.Series, hardware_tag: str | N
 def select_runs(frame: pd.DataFrame, hardware_tag: str | None = None) -> tuple[pd.DataFrame, str]:
     """The runs the laws are fitted to, with the columns the fits need; returns ``(runs, hardware_tag)``.
 
-    Keeps ``status == 'ok'`` runs with a ``logrows`` from the sweep profiles
+    Keeps ``status == 'ok'`` runs whose proof verified (``verified`` True) with a ``logrows`` from the sweep profiles
     :data:`FIT_PROFILES`, at calibration target :data:`CALIBRATION_TARGET` and
     at the family's default input and parameter scale; picks ``hardware_tag``
     (by default the tag with the most such runs, since laws of different

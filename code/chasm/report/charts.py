@@ -19,19 +19,20 @@ import json
 import altair as alt
 
 __all__ = ["THEME_NAME", "RENDERER_NAME", "PALETTE", "CATEGORY_COLORS", "FONT", "WIDTH", "HEIGHT", "chasm_theme",
-           "render_html", "log_range_chart", "loglog_lines"]
+           "ChartSpecError", "title_text", "describe", "render_html", "log_range_chart", "loglog_lines"]
 
 THEME_NAME = "chasm"
 RENDERER_NAME = "chasm"
 
-#: Colours by role, used consistently across chapters.
+#: Colours by role, used consistently across chapters: the Okabe-Ito palette, distinguishable with the
+#: common forms of colour blindness (blue and vermillion for the two sides of the comparison).
 PALETTE = {
-    "inference": "#1b9e77",
-    "proving": "#d95f02",
-    "verify": "#7570b3",
+    "inference": "#0072B2",
+    "proving": "#D55E00",
+    "verify": "#CC79A7",
     "neutral": "#666666",
 }
-CATEGORY_COLORS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
+CATEGORY_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 WIDTH = 560
 HEIGHT = 320
@@ -62,8 +63,63 @@ def chasm_theme() -> alt.theme.ThemeConfig:
     }
 
 
+class ChartSpecError(ValueError):
+    """A chart that cannot be shown: it has no title (every chart on the site must have one)."""
+
+
+def title_text(spec: dict) -> str:
+    """The top-level title of a Vega-Lite ``spec`` as plain text ('' if it has none)."""
+    title = spec.get("title")
+    if isinstance(title, dict):
+        title = title.get("text", "")
+    if isinstance(title, list):
+        title = " ".join(str(t) for t in title)
+    return str(title or "").strip()
+
+
+def _views(spec: dict):
+    yield spec
+    for key in ("layer", "hconcat", "vconcat", "concat"):
+        for sub in spec.get(key, []) or []:
+            yield from _views(sub)
+    if isinstance(spec.get("spec"), dict):
+        yield from _views(spec["spec"])
+
+
+def _axis_title(enc: dict, channel: str) -> str:
+    ch = enc.get(channel)
+    if not isinstance(ch, dict):
+        return ""
+    title = ch.get("title", ch.get("field", ""))
+    return "" if title is None else str(title)
+
+
+def describe(spec: dict) -> str:
+    """A text description of a chart for screen readers: its title, then each view's mark and axes
+    ('points of <y> against <x>'), from the spec itself (the spec's own ``description`` wins)."""
+    if spec.get("description"):
+        return str(spec["description"])
+    parts = []
+    for view in _views(spec):
+        mark = view.get("mark")
+        mark = mark.get("type") if isinstance(mark, dict) else mark
+        enc = view.get("encoding", {})
+        x, y = _axis_title(enc, "x"), _axis_title(enc, "y")
+        if mark and (x or y):
+            text = f"{mark} marks" + (f" of {y}" if y else "") + (f" against {x}" if x else "")
+            if text not in parts:
+                parts.append(text)
+    return f"Chart: {title_text(spec)}." + (" " + "; ".join(parts) + "." if parts else "")
+
+
 def render_html(spec: dict, div_id: str | None = None) -> str:
-    """HTML that draws ``spec`` with the vendored vega-embed (no network)."""
+    """HTML that draws ``spec`` with the vendored vega-embed (no network). The chart gets a text
+    description for screen readers (:func:`describe`) and is drawn as SVG that scales down to its
+    column; a chart without a title raises :class:`ChartSpecError`."""
+    if not title_text(spec):
+        raise ChartSpecError("every chart needs a title (set .properties(title=...)); this one has none: "
+                             + json.dumps(spec.get("mark", spec.get("layer", "?")))[:120])
+    spec = {**spec, "description": describe(spec)}
     div_id = div_id or f"chasm-chart-{next(_counter)}"
     payload = json.dumps(spec, sort_keys=True).replace("</", "<\\/")
     return (

@@ -21,12 +21,14 @@ from chasm.core.claims import load_claims
 from chasm.core.fmt import interval_text, sci
 from chasm.economics import pricing, scenarios
 from chasm.economics.assumptions import load_assumptions
+from chasm.laws.threads import amdahl_efficiency, thread_pairs
 from chasm.report import charts
 
 __all__ = ["ARCHS", "HEADLINE_ARCH", "LABELS", "DRAWS", "SEED", "FLEET_SIZES", "SIDES", "priced", "duration_text",
-           "claim_range", "method_facts", "scenario_table", "price_frame", "model_table", "price_chart",
+           "claim_range", "method_facts", "scenario_table", "thread_table", "server_facts", "price_frame", "model_table", "price_chart",
            "results_facts", "fleet_frame", "fleet_display", "fleet_chart", "fleet_facts", "tornado_frame",
-           "tornado_chart", "tornado_facts", "assumptions_table", "assumptions_facts", "headline_facts"]
+           "tornado_chart", "tornado_facts", "assumptions_table", "assumptions_facts", "headline_facts",
+           "headline_chart", "verdict_facts"]
 
 #: The models priced, smallest first (the article's table names Llama-3-70B).
 ARCHS = ("llama3-8b", "llama3-70b", "llama3-405b")
@@ -91,9 +93,13 @@ def claim_range(claim_id: str | None) -> str:
 def method_facts() -> dict[str, str]:
     """Glued phrases of the method: draws, seed, the query, the measuring machine, chunks per query."""
     m = priced()["meta"]
+    dist = scenarios.prove_distribution(HEADLINE_ARCH)
+    speed, fitted = dist["instance_speed"], dist["fitted_core_s"]
     facts = {"draws": f"{DRAWS:,}", "seed": str(SEED), "hardware": m["hardware_tag"],
              "threads": str(m["prover_threads"]), "K": str(m["K"]), "chunks": sci(m["chunks"]),
              "core_s": interval_text(m["prove_core_s_95"][1], m["prove_core_s_95"][0], m["prove_core_s_95"][2]),
+             "fitted_core_s": interval_text(fitted[1], fitted[0], fitted[2]),
+             "inst_n": str(len(speed["ratios"])), "inst_low": f"{speed['low']:.2f}", "inst_high": f"{speed['high']:.2f}",
              "server_vcpus": str(scenarios.SERVER_VCPUS), "n_models": str(len(ARCHS)),
              "n_scenarios": str(len(scenarios.SCENARIOS))}
     facts.update({f"gpus_{a.replace('llama3-', '')}": str(pricing.INFER_GPUS[a]) for a in ARCHS})
@@ -107,6 +113,40 @@ def scenario_table() -> pd.DataFrame:
     assumptions (rows of ``data/assumptions.csv``) that turn measured vCPU-seconds into its costs."""
     return pd.DataFrame([{"scenario": s.name, "one machine": s.machine, "what it assumes": s.description,
                           "assumptions": ", ".join(s.assumptions)} for s in scenarios.SCENARIOS.values()])
+
+
+def thread_table() -> pd.DataFrame:
+    """The 1- against 2-thread pairs of the ``threads`` sweep profile on the measuring machine
+    (:func:`chasm.laws.threads.thread_pairs`): proving-phase wall seconds, speed-up and serial share."""
+    p = thread_pairs(hardware_tag=priced()["meta"]["hardware_tag"])
+    return pd.DataFrame({"circuit": p["config_id"].str.rsplit("-", n=1).str[0], "rows": [f"2^{int(k)}" for k in p["logrows"]],
+                         "repetition": p["repetition"].astype(int), "1 thread (s)": [sci(x) for x in p["t1_s"]],
+                         "2 threads (s)": [sci(x) for x in p["t2_s"]], "speed-up": [f"{x:.2f}" for x in p["speedup"]],
+                         "serial share": [sci(x, 2) for x in p["serial_share"]]})
+
+
+def server_facts() -> dict[str, str]:
+    """Glued phrases of the many-core scenario: the measured 1-to-2-thread speed-up and serial share, the
+    sourced serial share, the range used, chunks proven at once and threads each, and the Amdahl
+    efficiency at those threads (ratios; memory in GiB)."""
+    m = priced(HEADLINE_ARCH, "cpu-server")["meta"]
+    ts, ss = m["thread_scaling"], m["serial_share"]
+    a = m["assumptions"]
+    n = m["threads_per_chunk"]
+    eff = [float(amdahl_efficiency(n, s)) for s in ss["used"]]
+    rel = [min(1.0, e / float(amdahl_efficiency(2.0, s))) for e, s in zip(eff, ss["used"])]
+    e2 = ts["efficiency"]["point"]
+    return {"t_pairs": str(ts["pairs"]), "t_configs": str(ts["configs"]),
+            "t_speedup": f"{ts['speedup']['point']:.2f} ({ts['speedup']['low']:.2f} to {ts['speedup']['high']:.2f})",
+            "t_efficiency": f"{e2:.2f}",
+            "t_serial": interval_text(*(ts["serial_share"][k] for k in ("point", "low", "high"))),
+            "src_serial": interval_text(ss["sourced"][1], ss["sourced"][0], ss["sourced"][2]),
+            "used_serial": interval_text(ss["used"][1], ss["used"][0], ss["used"][2]),
+            "serial_widened": "widened to cover both" if ss["widened"] else "left as sourced (the two agree)",
+            "server_ram": f"{a['cpu_server_ram_gib']['point']:g}", "chunk_peak_gib": sci(m["chunk_peak_bytes_high"] / 2**30),
+            "at_once": f"{m['chunks_at_once']:g}", "threads_each": f"{n:.3g}",
+            "eff_n": f"{eff[1]:.2f} ({eff[2]:.2f} to {eff[0]:.2f})",
+            "per_vcpu": f"{rel[1]:.2f} ({rel[2]:.2f} to {rel[0]:.2f})"}
 
 
 # ------------------------------------------------------------------ results per model
@@ -179,7 +219,8 @@ def results_facts() -> dict[str, str]:
     for sc in scenarios.SCENARIOS:
         r, p = priced(HEADLINE_ARCH, sc), sc.replace("-", "_")
         for key in ("prove_usd", "infer_usd", "ratio_usd", "prove_kwh", "infer_kwh", "ratio_kwh",
-                    "prove_latency_s", "infer_latency_s", "ratio_latency", "infer_api_usd", "ratio_api_usd"):
+                    "prove_latency_s", "infer_latency_s", "ratio_latency", "infer_api_usd", "ratio_api_usd",
+                    "verify_usd", "ratio_verify_usd"):
             facts[f"{p}_{key}"] = _q(r, key)
     low = _ends("ratio_usd", "low")
     facts["ratio_usd_min_low"] = sci(low.min())
@@ -217,7 +258,7 @@ def _claim(claim_id: str) -> pd.Series:
 def fleet_frame(arch_id: str = HEADLINE_ARCH) -> pd.DataFrame:
     """:func:`chasm.economics.scenarios.fleet_table` of ``arch_id`` for every scenario over
     :data:`FLEET_SIZES` (seconds, USD per query, USD per hour of the fleet), concatenated."""
-    return pd.concat([scenarios.fleet_table(arch_id, sc, FLEET_SIZES, seed=SEED) for sc in scenarios.SCENARIOS],
+    return pd.concat([scenarios.fleet_table(arch_id, sc, FLEET_SIZES, draws=DRAWS, seed=SEED) for sc in scenarios.SCENARIOS],
                      ignore_index=True)
 
 
@@ -283,7 +324,8 @@ def fleet_facts(arch_id: str = HEADLINE_ARCH) -> dict[str, str]:
 
 
 @functools.lru_cache(maxsize=4)
-def tornado_frame(arch_id: str = HEADLINE_ARCH, scenario_names: tuple[str, ...] = ("measured", "gpu")) -> pd.DataFrame:
+def tornado_frame(arch_id: str = HEADLINE_ARCH,
+                  scenario_names: tuple[str, ...] = ("measured", "cpu-server", "gpu")) -> pd.DataFrame:
     """:func:`chasm.economics.pricing.sensitivity` of the dollar ratio for each scenario, with a
     ``scenario`` column; inputs that do not move the ratio (swing 0) are dropped."""
     frames = [pricing.sensitivity(arch_id, sc, "ratio_usd").assign(scenario=sc) for sc in scenario_names]
@@ -370,3 +412,41 @@ def headline_facts() -> dict[str, str]:
             "latency": _q(m, "prove_latency_s"), "article_ratio": claim_range("cost_ratio_table"),
             "article_prove": claim_range("cost_query_proving"), "n_scenarios": str(len(scenarios.SCENARIOS)),
             "draws": f"{DRAWS:,}"}
+
+
+def headline_chart() -> alt.LayerChart:
+    """The front page's chart: the article's stated proving-to-inference dollar ratio (grey band) against
+    ours for Llama-3-70B per hardware scenario (median and 95% interval), log axis."""
+    claim = _claim("cost_ratio_table")
+    rows = [{"who": f"ours, {sc}", "low": priced(HEADLINE_ARCH, sc)["ratio_usd"]["low"],
+             "point": priced(HEADLINE_ARCH, sc)["ratio_usd"]["point"],
+             "high": priced(HEADLINE_ARCH, sc)["ratio_usd"]["high"]} for sc in scenarios.SCENARIOS]
+    rows.append({"who": "article", "low": float(claim["claimed_low"]), "point": np.nan,
+                 "high": float(claim["claimed_high"])})
+    frame = pd.DataFrame(rows)
+    order = list(frame["who"])
+    x = alt.X("low:Q", scale=alt.Scale(type="log"), title="proving / inference, USD per query (log scale)")
+    y = alt.Y("who:N", sort=order, title=None)
+    color = alt.Color("side:N", title=None, scale=alt.Scale(domain=["article", "ours"],
+                      range=[charts.PALETTE["neutral"], charts.PALETTE["proving"]]))
+    base = alt.Chart(frame).transform_calculate(side="datum.who == 'article' ? 'article' : 'ours'").encode(
+        y=y, color=color, tooltip=["who", alt.Tooltip("low:Q", format=".3g"), alt.Tooltip("point:Q", format=".3g"),
+                                   alt.Tooltip("high:Q", format=".3g")])
+    bars = base.mark_rule(strokeWidth=8, opacity=0.8).encode(x=x, x2="high:Q")
+    points = base.mark_point(size=90, color="black").encode(x=alt.X("point:Q", scale=alt.Scale(type="log")))
+    return (bars + points).properties(
+        width=charts.WIDTH - 160, height=40 * len(order),
+        title="Llama-3-70B: how much more proving costs than inference",
+        description=("Horizontal bars on a log axis: the article's stated range of the proving-to-inference dollar "
+                     "ratio, and this book's 95% interval with its median for each hardware scenario."))
+
+
+def verdict_facts() -> dict[str, str]:
+    """Glued counts of the computed verdicts over every claim of ``data/claims.csv`` (and the total)."""
+    from chasm.report.claims import verdict_counts, with_verdicts
+
+    counts = verdict_counts(with_verdicts(load_claims())).set_index("verdict")["claims"]
+    names = ("supported", "partly_supported", "contradicted", "not_resolved", "not_testable", "untested")
+    out = {f"n_{n}": str(int(counts.get(n, 0))) for n in names}
+    out["n_claims"] = str(int(counts.sum()))
+    return out

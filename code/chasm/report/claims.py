@@ -17,7 +17,7 @@ from chasm.report import charts
 __all__ = ["format_number", "format_range", "claims_table", "chart_frame", "PANEL_WIDTH", "log_domain",
            "log_ticks", "claimed_ranges_chart", "ratio_check_chart", "summary_facts", "testability_table",
            "claims_by_section", "notes_table", "ratio_facts", "ratio_table", "power_facts", "power_table",
-           "parity_facts", "parity_table", "contradictions_table", "with_verdicts", "verdict_counts"]
+           "parity_facts", "parity_table", "contradictions_table", "with_verdicts", "verdict_counts", "settled_table"]
 
 
 def format_number(value: float) -> str:
@@ -312,3 +312,23 @@ def with_verdicts(frame: pd.DataFrame, computed: pd.DataFrame | None = None) -> 
 def verdict_counts(frame: pd.DataFrame) -> pd.DataFrame:
     """Claims per verdict of ``data/claims.csv``."""
     return frame["verdict"].value_counts().rename_axis("verdict").reset_index(name="claims")
+
+
+def settled_table(chapter: str, computed: list[dict]) -> pd.DataFrame:
+    """The claims a chapter settles: those of ``data/claims.csv`` whose ``chapter`` is ``chapter``, with
+    the verdicts of ``computed`` (dicts as the functions of :mod:`chasm.economics.verdicts` and
+    :mod:`chasm.economics.measured_claims` return them): quote, verdict, what it was judged against and
+    why. Raises if a computed verdict is for a claim the chapter does not own, or an owned claim has none."""
+    from chasm.core.claims import load_claims
+
+    owned = load_claims().set_index("claim_id")
+    owned = owned[owned["chapter"] == chapter]
+    got = {r["claim_id"]: r for r in computed}
+    stray = sorted(set(got) - set(owned.index))
+    missing = sorted(set(owned.index) - set(got))
+    if stray or missing:
+        raise ValueError(f"chapter {chapter!r}: verdicts for claims it does not own {stray}, none for {missing}")
+    return pd.DataFrame([{"claim": c, "quote": owned.loc[c, "quote"].replace("\n", " / "),
+                          "verdict": got[c]["verdict"].replace("_", " "),
+                          "judged against": got[c]["judged_against"], "reason": got[c]["reason"]}
+                         for c in owned.index])

@@ -375,4 +375,4 @@ def validation_chart(frame: pd.DataFrame):
         color=alt.Color("family:N", title="family"), shape=alt.Shape("source:N", title="circuit"),
         tooltip=tooltip).properties(width=260, height=200).facet(
         column=alt.Column("quantity:N", title=None), title="Relative error against circuit size")
-    return alt.vconcat(scatter, residuals)
+    return alt.vconcat(scatter, residuals).properties(title="The cost model against the circuits ezkl builds")

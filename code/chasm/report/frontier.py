@@ -160,7 +160,7 @@ def tradeoff_chart(arch_id: str = FRONTIER_ARCH):
             + base.mark_line(point=True, color=charts.PALETTE["proving"]).encode(
                 y="prove:Q", tooltip=["K", alt.Tooltip("prove:Q", format=".3g"), alt.Tooltip("prove_low:Q", format=".3g"),
                                       alt.Tooltip("prove_high:Q", format=".3g")])
-            ).properties(width=width, height=height, title=f"{arch_id}: one query, proven as a chain of chunks")
+            ).properties(width=width, height=height, title="prover core-seconds per query")
     budgets = pd.DataFrame([{"budget": n.split(" (")[0], "gib": b / 2**30} for n, b in frontier.memory_budgets().items()])
     mem = (base.mark_area(opacity=0.25, color=charts.PALETTE["verify"]).encode(
                y=alt.Y("mem_low_gib:Q", scale=alt.Scale(type="log"), title="peak memory per chunk (GiB)"), y2="mem_high_gib:Q")
@@ -169,8 +169,8 @@ def tradeoff_chart(arch_id: str = FRONTIER_ARCH):
            + alt.Chart(budgets).mark_rule(strokeDash=[4, 3], color=charts.PALETTE["neutral"]).encode(y="gib:Q", tooltip=["budget", "gib"])
            + alt.Chart(budgets).mark_text(align="left", dx=4, dy=-6, color=charts.PALETTE["neutral"]).encode(
                y="gib:Q", x=alt.value(0), text="budget:N")
-           ).properties(width=width, height=height)
-    return alt.vconcat(cost, mem)
+           ).properties(width=width, height=height, title="peak memory per chunk proof")
+    return alt.vconcat(cost, mem).properties(title=f"{arch_id}: one query, proven as a chain of chunks")
 
 
 def chunk_facts(arch_id: str = FRONTIER_ARCH) -> dict[str, str]:

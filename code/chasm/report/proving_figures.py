@@ -45,7 +45,8 @@ def verifier_chart(verifier: pd.DataFrame):
 
     return alt.hconcat(panel("proof_kib", "proof size (KiB)", "Proof size"),
                        panel("verify_ms", "verification wall time (ms)", "Verification time"),
-                       panel("pk_mib", "proving key (MiB)", "Proving key size"))
+                       panel("pk_mib", "proving key (MiB)", "Proving key size")).properties(
+        title="What the verifier sees, and the key the prover needs, against circuit size")
 
 
 def error_chart(med: pd.DataFrame):

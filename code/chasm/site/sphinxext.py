@@ -21,20 +21,31 @@ files (folders are walked) to that line, so the code cell, and with it the
 cache key, changes whenever an input does. It also tells Sphinx that a chapter
 is outdated when the digest of its inputs differs from the one stored at the
 last build, so incremental builds re-read (and re-execute) it too.
+
+The same declaration says which data a page is built from, so each page that declares files of ``data/``
+ends with a list, "Data behind this page", of links to them (each table's CSV file with its schema), and
+the build copies those files, every table of ``data/`` and ``datapackage.json`` (generated afresh from
+the schemas, :mod:`chasm.site.datapackage`) into the site under the same paths (``data/...``), so that a
+reader can download them, and a Frictionless tool can read the site's package as it is.
 """
 
 from __future__ import annotations
 
 import ast
 import hashlib
+import html
 import re
+import shutil
 from pathlib import Path
 
 from chasm.core import paths, provenance
+from chasm.core.data import schema_path
+from chasm.site import datapackage
 
 __all__ = ["MARKER", "MODULE", "module_file", "package_imports", "module_closure", "DYNAMIC_INPUTS", "inputs_digest",
            "declared_inputs", "stamp_source", "OFFLINE_DROPPED_SCRIPTS",
-           "OFFLINE_DROPPED_MARKERS", "offline_scripts", "setup"]
+           "OFFLINE_DROPPED_MARKERS", "offline_scripts", "DATA_PREFIX", "DATA_SECTION_ID", "page_data_files",
+           "data_section_html", "site_data_files", "copy_data_files", "setup"]
 
 MARKER = re.compile(r"^(?P<lead>[ \t]*#[ \t]*chasm-inputs:)(?P<paths>[^\n|]*)(?:\|[^\n]*)?$", re.M)
 IGNORED_PARTS = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache"}
@@ -229,13 +240,107 @@ def offline_scripts(scripts: list) -> list:
     return kept
 
 
+#: Declared inputs under this folder are offered for download on the page that declares them.
+DATA_PREFIX = "data/"
+#: The ``id`` of the list of downloads appended to a page's body.
+DATA_SECTION_ID = "data-behind-this-page"
+
+
+def page_data_files(declared: list[str], root: Path | None = None) -> list[tuple[str, str | None]]:
+    """What a page that declares ``declared`` offers for download, in the order declared: ``(file, the
+    schema beside it or None)`` for each declared file of ``data/``; a table's schema goes with its CSV
+    file rather than on a line of its own."""
+    root = root or paths.repo_root()
+    files = [t for t in dict.fromkeys(declared) if t.startswith(DATA_PREFIX) and (root / t).is_file()]
+
+    def schema_of(rel: str) -> str | None:
+        schema = schema_path(root / rel)
+        return schema.relative_to(root).as_posix() if rel.endswith(".csv") and schema.is_file() else None
+
+    paired = {schema_of(f) for f in files} - {None}
+    return [(f, schema_of(f)) for f in files if f not in paired]
+
+
+def data_section_html(files: list[tuple[str, str | None]], href, package: str | None = None) -> str:
+    """The "Data behind this page" list, as HTML: a download link to each file (and to its schema);
+    ``href`` maps a path relative to the site's root to a link relative to the page; ``package``, when
+    given, is the path of ``datapackage.json``, linked too. Empty when there are no files."""
+    if not files:
+        return ""
+
+    def link(rel: str, label: str) -> str:
+        return f'<a class="reference download" href="{html.escape(href(rel))}" download>{label}</a>'
+
+    items = [f"<li>{link(f, f'<code>{html.escape(f)}</code>')}"
+             + (f" ({link(schema, 'schema')})" if schema is not None else "") + "</li>" for f, schema in files]
+    text = ("The data this page is computed from, to download: each table as a CSV file, with the schema that "
+            "gives each column's type, unit and meaning.")
+    if package is not None:
+        text += f" {link(package, f'<code>{html.escape(package)}</code>')} describes every table for Frictionless Data tools."
+    return (f'<section class="chasm-data" id="{DATA_SECTION_ID}">\n<p class="rubric">Data behind this page</p>\n'
+            f'<p>{text}</p>\n<ul class="simple">\n' + "\n".join(items) + "\n</ul>\n</section>\n")
+
+
+def _has_tables(root: Path) -> bool:
+    return (root / "data").is_dir() and any((root / "data").rglob("*.csv"))
+
+
+def site_data_files(declared_by_page: dict[str, list[str]], root: Path | None = None) -> list[str]:
+    """Files the site must carry, relative to ``root``: every file of ``data/`` a page declares, with the
+    schema of each declared table, every table of ``data/`` with its schema (the package names them all)
+    and, when ``data/`` has tables, ``datapackage.json``."""
+    root = root or paths.repo_root()
+    wanted: set[str] = set()
+    for declared in declared_by_page.values():
+        for path, schema in page_data_files(declared, root):
+            wanted.add(path)
+            if schema is not None:
+                wanted.add(schema)
+    tables = datapackage.table_files(root) if _has_tables(root) else []
+    for table in tables:
+        wanted |= {table, schema_path(root / table).relative_to(root).as_posix()}
+    if tables:
+        wanted.add(datapackage.PACKAGE_FILE)
+    return sorted(wanted)
+
+
+def copy_data_files(outdir: Path, declared_by_page: dict[str, list[str]], root: Path | None = None) -> list[str]:
+    """Copy :func:`site_data_files` into the built site ``outdir`` under the same relative paths
+    (``datapackage.json`` is written afresh from the schemas); return the paths written."""
+    root = root or paths.repo_root()
+    files = site_data_files(declared_by_page, root)
+    for rel in files:
+        target = Path(outdir) / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if rel == datapackage.PACKAGE_FILE:
+            datapackage.write(target, root)
+        else:
+            shutil.copyfile(root / rel, target)
+    return files
+
+
+def _declared_by_page(env) -> dict[str, list[str]]:
+    return {doc: declared for doc, (declared, _) in env.__dict__.get("chasm_inputs", {}).items()}
+
+
 def _page_context(app, pagename, templatename, context, doctree):
     if "script_files" in context:
         context["script_files"] = offline_scripts(context["script_files"])
+    declared = _declared_by_page(app.env).get(pagename)
+    if declared and "body" in context and "pathto" in context:
+        files = page_data_files(declared)
+        package = datapackage.PACKAGE_FILE if files and _has_tables(paths.repo_root()) else None
+        context["body"] += data_section_html(files, lambda rel: context["pathto"](rel, 1), package)
+
+
+def _build_finished(app, exception):
+    if exception is None and app.builder.format == "html":
+        copy_data_files(Path(app.outdir), _declared_by_page(app.env))
 
 
 def setup(app):
     app.connect("html-page-context", _page_context)
+    app.connect("build-finished", _build_finished)
     app.connect("source-read", _source_read)
     app.connect("env-get-outdated", _outdated)
     app.connect("env-purge-doc", _purge)

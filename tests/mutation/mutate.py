@@ -1,0 +1,160 @@
+"""Mutation testing of the scientific core with mutmut: ``make mutation`` (not part of ``make test``).
+
+Each module of ``tests/mutation/modules.toml`` is broken on purpose, one small change at a time, by
+mutmut (pinned in ``requirements-dev.txt``), and the module's fast targeted tests are run against each
+broken copy: a mutant is *killed* when some test fails. The kill rate per module is printed as a
+Markdown table; ``tests/mutation/REPORT.md`` records it, with every surviving mutant killed or
+justified as equivalent.
+
+Everything happens in a scratch copy (``--workdir``, default a fresh folder under ``/tmp``): the package
+is copied to ``src/chasm`` there (the layout mutmut imports from), with ``tests/``, ``data/`` and
+``pyproject.toml``; the working tree is never modified. ``--rev REV`` takes the package, the tests and the
+data from a git revision instead of the working tree (to measure the suite as it was).
+
+Usage::
+
+    python tests/mutation/mutate.py                      # the priority modules
+    python tests/mutation/mutate.py laws/estimation core/data --workers 1
+    python tests/mutation/mutate.py all --rev HEAD --survivors /tmp/survivors.txt
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = Path(__file__).with_name("modules.toml")
+KILLED = {"killed", "timeout", "segfault", "caught by type check"}
+
+
+def modules() -> dict[str, dict]:
+    return tomllib.loads(CONFIG.read_text())["modules"]
+
+
+def deselected() -> list[str]:
+    """Tests left out of every mutation run (too slow to run once per mutant), from modules.toml."""
+    return tomllib.loads(CONFIG.read_text()).get("deselect", [])
+
+
+def populate(work: Path, rev: str | None) -> None:
+    """``work`` gets src/chasm, tests/, data/ and pyproject.toml from the working tree or ``rev``."""
+    if rev:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "code/chasm", "tests", "data", "pyproject.toml"],
+                                 check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(work)], input=archive, check=True)
+    else:
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
+        shutil.copytree(ROOT / "code" / "chasm", work / "code" / "chasm", ignore=ignore)
+        for name in ("tests", "data"):
+            shutil.copytree(ROOT / name, work / name, ignore=ignore)
+        shutil.copy(ROOT / "pyproject.toml", work / "pyproject.toml")
+    (work / "src").mkdir()
+    os.replace(work / "code" / "chasm", work / "src" / "chasm")
+    shutil.rmtree(work / "code")
+
+
+def configure(work: Path, chosen: dict[str, dict], deselect: list[str]) -> None:
+    sources = [spec["source"].replace("code/", "src/", 1) for spec in chosen.values()]
+    tests = sorted({t for spec in chosen.values() for t in spec["tests"] if (work / t).exists()})
+    extra = ["-m", "not slow", "-p", "no:cacheprovider"] + [a for d in deselect for a in ("--deselect", d)]
+    lines = ["", "[tool.mutmut]", 'source_paths = ["src"]', f"only_mutate = {sources!r}", 'also_copy = ["data"]',
+             f"pytest_add_cli_args = {extra!r}", f"pytest_add_cli_args_test_selection = {tests!r}"]
+    with open(work / "pyproject.toml", "a") as fh:
+        fh.write("\n".join(lines).replace("'", '"') + "\n")
+
+
+def tally(work: Path, chosen: dict[str, dict], env: dict) -> tuple[dict, dict]:
+    out = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all", "true"], cwd=work, env=env,
+                         check=True, capture_output=True, text=True).stdout
+    by_module = {name: collections.Counter() for name in chosen}
+    survivors = collections.defaultdict(list)
+    prefix = {spec["source"].removeprefix("code/").removesuffix(".py").replace("/", "."): name
+              for name, spec in chosen.items()}
+    for line in out.splitlines():
+        m = re.match(r"\s*(\S+): (.+)$", line)
+        if not m:
+            continue
+        key, status = m.groups()
+        module = next((name for p, name in prefix.items() if key.startswith(p + ".")), None)
+        if module is None:
+            continue
+        by_module[module][status] += 1
+        if status not in KILLED:
+            survivors[module].append((key, status))
+    return by_module, survivors
+
+
+def table(by_module: dict) -> str:
+    rows = ["| module | mutants | killed | survived | no tests | not checked | kill rate |",
+            "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, c in by_module.items():
+        total = sum(c.values())
+        killed = sum(v for k, v in c.items() if k in KILLED)
+        rate = f"{100 * killed / total:.0f}%" if total else "-"
+        rows.append(f"| {name} | {total} | {killed} | {c.get('survived', 0)} | {c.get('no tests', 0)} "
+                    f"| {c.get('not checked', 0)} | {rate} |")
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", help="modules of modules.toml (default: the priority ones; 'all')")
+    parser.add_argument("--workers", type=int, default=1, help="mutmut's --max-children (default 1)")
+    parser.add_argument("--rev", default=None, help="take code, tests and data from this git revision")
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="scratch folder, one subfolder per module (default: a new one in /tmp)")
+    parser.add_argument("--survivors", type=Path, default=None, help="write each surviving mutant's diff here")
+    parser.add_argument("--only", nargs="+", default=[], metavar="GLOB",
+                        help="mutate only these mutmut names, e.g. 'chasm.laws.checks.x_held_out_check*'")
+    args = parser.parse_args(argv)
+    known = modules()
+    names = (list(known) if args.modules == ["all"] else args.modules
+             or [n for n, spec in known.items() if spec.get("priority")])
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        parser.error(f"unknown modules {unknown}; known: {', '.join(known)}")
+    root = args.workdir or Path(tempfile.mkdtemp(prefix="chasm-mutation-"))
+    env = {k: v for k, v in os.environ.items() if k != "CHASM_ROOT"}
+    article = ROOT.parent / "shared" / "article" / "000_014e28a54d8c4a5b.txt"  # chasm.core.paths.article_path
+    if "CHASM_ARTICLE" not in env and article.exists():  # the scratch copy has no ../shared beside it
+        env["CHASM_ARTICLE"] = str(article)
+    by_module, survivors = {}, {}
+    for name in names:  # one mutmut session per module: its own targeted tests only
+        chosen = {name: known[name]}
+        work = root / name.replace("/", "-")
+        work.mkdir(parents=True, exist_ok=True)
+        if not (work / "src").exists():
+            populate(work, args.rev)
+            configure(work, chosen, deselected())
+        print(f"mutation: {name} in {work}", file=sys.stderr, flush=True)
+        with open(work / "mutmut-run.log", "w") as log:  # mutmut's progress display, kept out of the terminal
+            subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(args.workers), *args.only],
+                           cwd=work, env=env, check=False, stdout=log, stderr=subprocess.STDOUT)
+        counts, left = tally(work, chosen, env)
+        by_module.update(counts)
+        survivors[name] = (work, left.get(name, []))
+        print(table({name: counts[name]}).splitlines()[-1], file=sys.stderr, flush=True)
+    print(table(by_module))
+    if args.survivors:
+        with open(args.survivors, "w") as fh:
+            for module, (work, keys) in survivors.items():
+                for key, status in keys:
+                    if status == "not checked":
+                        continue
+                    diff = subprocess.run([sys.executable, "-m", "mutmut", "show", key], cwd=work, env=env,
+                                          capture_output=True, text=True).stdout
+                    fh.write(f"## {module} {key} ({status})\n{diff}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
