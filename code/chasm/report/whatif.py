@@ -120,12 +120,14 @@ def whatif_chart() -> alt.Chart:
     """The what-if chart: selects for model and scenario, sliders for :data:`SLIDERS` and the query
     scale, and one line of text per output of :data:`OUTPUTS` (4 significant digits)."""
     start = slider_defaults()
+    facts = pricing.arch_facts(pricing.REFERENCE_ARCH)
+    query = f"{facts['prompt_tokens']} + {facts['generated_tokens']}"
     params = [alt.param(name="arch", value="llama3-70b",
                         bind=alt.binding_select(options=list(pricing.INFER_GPUS), name="model ")),
               alt.param(name="scenario", value="measured",
                         bind=alt.binding_select(options=list(scenarios.SCENARIOS), name="proving hardware ")),
               alt.param(name="query_scale", value=1.0,
-                        bind=alt.binding_range(min=0.125, max=8.0, step=0.125, name="query size (x 1024 + 1024 tokens) "))]
+                        bind=alt.binding_range(min=0.125, max=8.0, step=0.125, name=f"query size (x {query} tokens) "))]
     for name, label, lo, hi, step in SLIDERS:
         params.append(alt.param(name=name, value=start[name],
                                 bind=alt.binding_range(min=lo, max=hi, step=step, name=f"{label} ")))
@@ -149,4 +151,5 @@ def whatif_chart() -> alt.Chart:
 
 def whatif_facts() -> dict[str, str]:
     """Glued phrases: the slider defaults' sources (assumption ids) and the Python command the page agrees with."""
-    return {"n_sliders": str(len(SLIDERS) + 3), "default_ratio": f"{pricing.price('llama3-70b', 'measured', draws=2)['ratio_usd']['central']:.4g}"}
+    return {"n_sliders": str(len(SLIDERS) + 3), "server_vcpus": str(scenarios.SERVER_VCPUS),
+            "default_ratio": f"{pricing.price('llama3-70b', 'measured', draws=2)['ratio_usd']['central']:.4g}"}
