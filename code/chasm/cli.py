@@ -26,10 +26,13 @@ COMMANDS = {
     "overhead": ("chasm.experiments.overhead", "measure the harness's own overhead against bare ezkl calls"),
     "constants": ("chasm.experiments.circuit_constants", "read prover constants from the circuits ezkl builds"),
     "linking": ("chasm.experiments.linking", "prove chains of chunk circuits and measure what linking costs"),
+    "evm": ("chasm.experiments.evm", "measure the gas of verifying ezkl proofs in an Ethereum Virtual Machine"),
     "ranges": ("chasm.experiments.range_probe", "probe fixed-point range limits on miniature Llamas"),
     "verdicts": ("chasm.economics.verdicts", "every claim of the article with its computed verdict"),
     "extrapolation": ("chasm.laws.extrapolation", "simulate the laws' coverage 5-7 doublings beyond the data"),
     "price": ("chasm.economics.pricing", "price one query: proving against inference in USD, kWh and seconds (Monte Carlo)"),
+    "trajectory": ("chasm.economics.trajectory", "yearly cost declines and the year the proving/inference ratio falls below 1000x, 100x, 10x"),
+    "market": ("chasm.economics.market", "provers a market sustains, HHI and Nakamoto coefficient; alternatives to proofs"),
 }
 
 

@@ -120,3 +120,117 @@ def test_load_claims_rejects_a_broken_copy(tmp_path):
     table.to_csv(csv, index=False)
     with pytest.raises(data.DataFileError, match="latency_inference: claimed_low 3.0 exceeds claimed_high 1.0"):
         claims.load_claims(csv)
+
+
+def test_check_claims_names_the_remaining_rules_and_accepts_good_rows():
+    """Each rule of the docstring by a row that breaks it alone, beside rows that keep it; the messages are
+    the whole list, in row order (a row that keeps every rule adds nothing)."""
+    nan = float("nan")
+    frame = pd.DataFrame([
+        _claim(claim_id="usd_a"),
+        _claim(claim_id="usd_b", claimed_low=3.0, claimed_high=3.0),
+        _claim(claim_id="seconds", unit="s"),
+        _claim(claim_id="one_number_in_words", bound="qualitative", unit="none", claimed_low=1.0, claimed_high=nan),
+        _claim(claim_id="words_in_dollars", bound="qualitative", unit="usd", claimed_low=nan, claimed_high=nan),
+        _claim(claim_id="words_only", bound="qualitative", unit="none", claimed_low=nan, claimed_high=nan),
+        _claim(claim_id="half_interval", claimed_low=1.0, claimed_high=nan),
+        _claim(claim_id="no_numbers", bound="open_above", claimed_low=nan, claimed_high=nan),
+        _claim(claim_id="open_below_range", bound="open_below", claimed_low=1.0, claimed_high=2.0),
+        _claim(claim_id="open_below_one", bound="open_below", claimed_low=2.0, claimed_high=2.0),
+        _claim(claim_id="open_above_range", bound="open_above", claimed_low=1.0, claimed_high=2.0),
+        _claim(claim_id="ratio_in_dollars", ratio_of="usd_a/usd_b"),
+        _claim(claim_id="dollars_per_second", unit="ratio", ratio_of="usd_a/seconds"),
+        _claim(claim_id="good_ratio", unit="ratio", ratio_of="usd_a/usd_b", contradicts="usd_a seconds"),
+    ])
+    assert claims.check_claims(frame) == [
+        "one_number_in_words: qualitative claim must leave claimed_low/claimed_high empty",
+        "words_in_dollars: qualitative claim must have unit 'none', has 'usd'",
+        "half_interval: bound 'interval' needs both claimed_low and claimed_high",
+        "no_numbers: bound 'open_above' needs both claimed_low and claimed_high",
+        "open_below_range: open_below claims state one number (claimed_low == claimed_high)",
+        "ratio_in_dollars: ratio_of is set but unit is 'usd_per_query', not 'ratio'",
+        "dollars_per_second: ratio_of divides claims with different units",
+    ]
+
+
+def test_load_claims_lists_every_broken_rule(tmp_path):
+    for name in ("claims.csv", "claims.schema.yaml"):
+        shutil.copy(paths.data_dir() / name, tmp_path / name)
+    csv = tmp_path / "claims.csv"
+    table = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    for claim_id in ("latency_inference", "latency_proving"):
+        table.loc[table["claim_id"] == claim_id, ["claimed_low", "claimed_high"]] = ["3", "1"]
+    table.to_csv(csv, index=False)
+    with pytest.raises(data.DataFileError) as raised:
+        claims.load_claims(csv)
+    first, second = (f"{c}: claimed_low 3.0 exceeds claimed_high 1.0" for c in table["claim_id"]
+                     if c in ("latency_inference", "latency_proving"))
+    assert str(raised.value) == f"{csv}: {first}; {second}"
+
+
+def test_the_article_is_read_as_utf8_whatever_the_locale(tmp_path):
+    """``read_article`` returns the text exactly as stored, also in a process whose locale is plain ASCII."""
+    import os
+    import subprocess
+    import sys
+
+    text = "Verification costs \u2248 500\u00d7 \u2013 5000\u00d7 more\n"
+    path = tmp_path / "article.txt"
+    path.write_bytes(text.encode("utf-8"))
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0",
+           "PYTHONPATH": os.pathsep.join(sys.path)}
+    code = "import sys; from chasm.core import claims; sys.stdout.buffer.write(claims.read_article(sys.argv[1]).encode())"
+    read = subprocess.run([sys.executable, "-c", code, str(path)], env=env, capture_output=True, check=True).stdout
+    assert read.decode("utf-8") == text == claims.read_article(path)
+
+
+def _quotes(*rows) -> pd.DataFrame:
+    return pd.DataFrame([dict(claim_id=c, quote=q, section=s) for c, q, s in rows])
+
+
+#: A made-up article: its first line is a heading, its last line too; "Costs" also appears inside a sentence.
+ARTICLE = "Intro\nalpha beta\nend of intro\nCosts\nCosts rise. gamma\nRisks\ndelta alpha\nEnd"
+HEADINGS = ("Intro", "Costs", "Risks", "End")
+
+
+def test_misplaced_quotes_by_known_answers():
+    """A section runs from the first character of its heading's line to the character before the next
+    heading's line; the article's first and last lines are lines; a quote found under its section is not
+    misplaced even when it recurs under another; a quote that is not in the article is missing_quotes'
+    business, not this check's."""
+    frame = _quotes(
+        ("first_line", "Intro\nalpha", "Intro"),           # starts on its heading's first character
+        ("repeated", "alpha", "Intro"),                    # also under Risks, further on
+        ("not_in_article", "omega", "Costs"),
+        ("last_of_intro", "intro", "Intro"),               # ends on the character before Costs' line
+        ("first_of_costs", "Costs\nCosts", "Costs"),
+        ("in_a_sentence", "rise", "Costs"),
+        ("wrong_section", "delta", "Costs"),
+        ("after_it", "gamma", "Costs"),
+        ("last_line", "End", "End"),
+    )
+    assert claims.misplaced_quotes(frame, ARTICLE, HEADINGS) == [
+        "wrong_section: quote sits under 'Risks', not 'Costs'"]
+    shifted = _quotes(("last_of_intro", "intro", "Costs"), ("first_of_costs", "Costs\nCosts", "Intro"))
+    assert claims.misplaced_quotes(shifted, ARTICLE, HEADINGS) == [
+        "last_of_intro: quote sits under 'Intro', not 'Costs'",
+        "first_of_costs: quote sits under 'Costs', not 'Intro'"]
+
+
+def test_misplaced_quotes_before_the_first_heading_and_a_heading_that_is_no_line():
+    article = "preamble\n" + ARTICLE
+    frame = _quotes(("preamble", "preamble", "Intro"), ("risky", "delta", "Risks"), ("costly", "gamma", "Costs"))
+    assert claims.misplaced_quotes(frame, article, HEADINGS) == [
+        "preamble: quote sits under '(before the first heading)', not 'Intro'"]
+    # "Costs rise." is not a line: without its heading line the section is unknown, reported once, and the
+    # quotes of that section are not judged (gamma now sits under Intro)
+    no_costs = article.replace("\nCosts\n", "\n")
+    assert claims.misplaced_quotes(frame, no_costs, HEADINGS) == [
+        "heading 'Costs' is not a line of the article",
+        "preamble: quote sits under '(before the first heading)', not 'Intro'"]
+
+
+def test_each_heading_is_a_line_of_the_article_once(article):
+    """Where a heading starts is then unambiguous (first or last occurrence alike)."""
+    for heading in claims.section_headings():
+        assert f"\n{article}\n".count(f"\n{heading}\n") == 1, heading

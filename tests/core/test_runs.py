@@ -28,8 +28,19 @@ def test_load_runs_derives_columns_from_the_committed_table():
     frame = pd.DataFrame({"other_cpu_frac": [0.05, 0.5, None]})
     assert list(runs.contended(frame)) == [False, True, False]
     assert list(runs.contended(frame, missing=True)) == [False, True, True]
-    everything = runs.load_runs(status=None)
+    everything = runs.load_runs(status=None, provers=None)
     assert len(everything) == len(data.load_table(constants.PROOFS)) >= len(table)
+    assert (runs.load_runs(status=None)["prover"].fillna("ezkl") == "ezkl").all()
+
+
+def test_load_runs_keeps_the_second_prover_apart_unless_asked():
+    base = runs.load_runs(status=None, provers=None).iloc[:2].copy()
+    base["prover"] = ["ezkl", "jstprove"]
+    base.loc[base.index[1], "run_id"] = "other"
+    assert list(runs.load_runs(status=None, frame=base)["prover"]) == ["ezkl"]
+    assert list(runs.load_runs(status=None, frame=base, provers=("jstprove",))["prover"]) == ["jstprove"]
+    unlabelled = base.drop(columns="prover")
+    assert len(runs.load_runs(status=None, frame=unlabelled)) == 2  # rows without a prover are ezkl's
 
 
 def test_size_label_leaves_out_defaults():
@@ -55,7 +66,7 @@ def test_only_runs_whose_proof_verified_count_as_ok():
     frame["verified"] = frame["verified"].astype(object)
     frame.loc[ok[0], "verified"] = False
     frame.loc[ok[1], "verified"] = None
-    kept = runs.load_runs(frame=frame)
+    kept = runs.load_runs(frame=frame, provers=None)
     assert len(kept) == len(ok) - 2
     assert not set(frame.loc[ok[:2], "run_id"]) & set(kept["run_id"])
     mask = runs.verified_ok(frame)

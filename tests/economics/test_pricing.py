@@ -136,3 +136,27 @@ def test_the_committed_frontier_prices_with_gpu_faster_than_measured():
     assert fast["gpu"]["prove_latency_s"]["point"] < fast["measured"]["prove_latency_s"]["point"]
     assert fast["measured"]["ratio_usd"]["low"] > 1
     assert fast["measured"]["meta"]["hardware_tag"]
+
+
+def test_jstprove_is_priced_in_the_measured_scenario_only(monkeypatch):
+    from chasm.economics import jstprove_query
+    from chasm.economics.assumptions import AssumptionError
+
+    with pytest.raises(AssumptionError, match="measured scenario"):
+        pricing.price("llama3-8b", "gpu", prover="jstprove", draws=200)
+    dist = {"K": None, "budget_bytes": 2.0**38, "chunks": 1000.0, "core_s": (1e9, 2e9, 5e9),
+            "fitted_core_s": (1e9, 2e9, 5e9), "verify_core_s": (1e8, 2e8, 4e8), "peak_bytes_high": 2.0**38,
+            "macs": 1e13, "threads": 1, "hardware_tag": "cpu2-24gib", "rates": {}, "thread_scaling": None}
+    monkeypatch.setattr(jstprove_query, "prove_distribution", lambda arch, budget=None: dist)
+    got = pricing.price("llama3-8b", "measured", prover="jstprove", draws=20_000)
+    assert got["prove_core_s"]["point"] == pytest.approx(2e9, rel=0.03)
+    assert got["prove_core_s"]["low"] == pytest.approx(1e9, rel=0.05)
+    assert got["prove_core_s"]["high"] == pytest.approx(5e9, rel=0.05)
+    assert got["meta"]["prover"] == "jstprove" and got["meta"]["K"] is None and "onchain" not in got
+    # dollars: vCPU-seconds at the vCPU rent (measured scenario), draw by draw
+    rent = A.load_assumptions().loc["cpu_rent_vcpu_hour"]
+    assert got["prove_usd"]["point"] == pytest.approx(2e9 / 3600 * rent["point"], rel=0.1)
+    # the inference side is drawn alike for both provers at one seed
+    ezkl = pricing.price("llama3-8b", "measured", draws=20_000)
+    assert got["infer_usd"]["point"] == pytest.approx(ezkl["infer_usd"]["point"])
+    assert "onchain" in ezkl and ezkl["onchain"]["chunks"] == ezkl["meta"]["chunks"]

@@ -100,11 +100,11 @@ def _child_holding(mib: int, seconds: float) -> subprocess.Popen:
 def test_memory_watchdog_kills_a_child_just_over_the_ceiling():
     """A child holding 1.5 times the ceiling is killed for memory, promptly; one under it is left alone."""
     t0 = time.monotonic()
-    reason = prove._watch(_child_holding(192, 60), 128 * 2**20, timeout_s=8)
+    reason = prove.watch_child(_child_holding(192, 60), 128 * 2**20, timeout_s=8)
     assert reason is not None and reason.startswith("resident memory") and "--max-mem" in reason
     assert time.monotonic() - t0 < 6
     child = _child_holding(48, 0.5)
-    assert prove._watch(child, 128 * 2**20, timeout_s=20) is None and child.returncode == 0
+    assert prove.watch_child(child, 128 * 2**20, timeout_s=20) is None and child.returncode == 0
 
 
 def test_a_proof_child_dies_with_the_process_that_started_it(tmp_path):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from chasm.core import constants
 from chasm.core import data
 from chasm.core import paths
 from chasm.laws import coverage
@@ -107,3 +110,183 @@ def test_cross_validation_scores_each_size_from_the_other_sizes_only(logrows):
     np.testing.assert_allclose(cv["fold_mse"], expected, rtol=1e-9, atol=1e-18)
     assert cv["cv_rmse_log"] == pytest.approx(np.sqrt(expected.mean()), rel=1e-9)
     assert estimation.leave_one_size_out_mse(cm, candidates.POWER) == pytest.approx(expected.mean(), rel=1e-9)
+
+
+def _exact_means(sizes, per_size=None) -> selection.ConfigMeans:
+    """Configurations exactly on ``0.01 N^1.1`` (two runs at +-0.01 around it); ``per_size`` configurations
+    of each size (default one)."""
+    per_size = per_size or {}
+    rows = [{"config_key": f"c{k}-{j}", "logrows": k, "fold": k, "x": 2.0**k,
+             "y": np.log(0.01) + 1.1 * k * np.log(2.0) + e}
+            for k in sizes for j in range(per_size.get(k, 1)) for e in (-0.01, 0.01)]
+    return selection.config_means(pd.DataFrame(rows))
+
+
+FFT_MSM = next(c for c in candidates.CANDIDATES if c.name == "fft_msm")
+
+
+def test_cross_validation_coverage_and_the_folds_it_cannot_fit():
+    """On data exactly on the power law every left-out size is predicted exactly and lies inside its
+    interval; with three sizes no refit has an interval (coverage undefined, errors still scored); a law
+    with as many parameters as the sizes left cannot be refitted at all (NaN)."""
+    six = choice.cross_validate(_exact_means(range(12, 18)), candidates.POWER)
+    assert six["folds"] == 6 and six["cv_coverage"] == 1.0 and six["cv_rmse_log"] < 1e-9
+    moved = _means_on_a_power_law(range(12, 18), [0.0, 0.3, 0.0, 0.0, 0.0, 0.0])  # far outside at +-0.01 noise
+    assert choice.cross_validate(moved, candidates.POWER)["cv_coverage"] < 1.0
+    three = choice.cross_validate(_exact_means((12, 13, 14)), candidates.POWER)
+    assert three["folds"] == 3 and np.isnan(three["cv_coverage"]) and three["cv_rmse_log"] < 1e-9
+    assert len(three["fold_mse"]) == 3
+    none = choice.cross_validate(_exact_means((12, 13, 14)), FFT_MSM)
+    assert none["folds"] == 3 and np.isnan(none["cv_rmse_log"]) and np.isnan(none["cv_coverage"])
+    assert len(none["fold_mse"]) == 3 and np.isnan(none["fold_mse"]).all()
+
+
+def test_compare_says_why_a_law_is_not_fitted_or_not_scored_and_chooses_the_lowest_error():
+    cm = _exact_means((12, 13, 14))
+    table, fits = choice.compare(cm)
+    assert list(table["law"]) == [c.name for c in candidates.CANDIDATES]  # a law that fails stops nothing
+    rows = table.set_index("law")
+    assert "fft_msm" not in fits and np.isnan(rows.loc["fft_msm", "cv_rmse_log"])
+    assert rows.loc["fft_msm", "note"] == ("law fft_msm has 3 parameters and needs at least 4 configurations of "
+                                           "at least 3 distinct sizes; there are 3 configurations of 3 sizes")
+    assert rows.loc["power", "note"] == "" and rows.loc["power", "params"] == 2
+    assert rows.loc["power", "formula"] == candidates.POWER.formula
+    assert rows.loc["power", "resid_sd_log"] == pytest.approx(np.sqrt(fits["power"].s2), abs=1e-12)
+    assert table["chosen"].sum() == 1 and rows.loc["power", "chosen"]
+    assert rows.loc["power", "cv_rmse_log"] == rows["cv_rmse_log"].min()
+    # four configurations of three sizes: fft_msm is fitted, but no size can be left out of its refit
+    table, fits = choice.compare(_exact_means((12, 13, 14), per_size={14: 2}))
+    rows = table.set_index("law")
+    assert "fft_msm" in fits and np.isnan(rows.loc["fft_msm", "cv_rmse_log"])
+    assert rows.loc["fft_msm", "note"] == "too few sizes to cross-validate"
+    # six sizes: the coverage and the errors per left-out size of each law are those of cross_validate
+    six = _exact_means(range(12, 18))
+    table, _ = choice.compare(six, (candidates.POWER,))
+    cv = choice.cross_validate(six, candidates.POWER)
+    assert table.loc[0, "cv_coverage"] == 1.0
+    np.testing.assert_allclose(table.loc[0, "cv_fold_mse"], cv["fold_mse"], rtol=1e-12, atol=1e-30)
+    # nothing can be fitted: every column is still there, empty, and nothing is chosen
+    table, fits = choice.compare(_exact_means((12, 13)))
+    assert fits == {} and not table["chosen"].any()
+    assert list(table.columns) == ["law", "formula", "params", "cv_rmse_log", "cv_coverage", "resid_sd_log",
+                                   "note", "chosen"]
+    assert table[["cv_rmse_log", "cv_coverage", "resid_sd_log"]].isna().all().all()
+
+
+def _runs_at(sizes, quantity="prove_s", per_size=None, family="mlp"):
+    per_size = per_size or {}
+    rows = [{"family": family, "config_key": f"c{k}-{j}", "logrows": k, "padded_rows": 2.0**k,
+             "num_rows": 0.7 * 2.0**k, quantity: 0.01 * 2.0 ** (1.1 * k) * np.exp(e)}
+            for k in sizes for j in range(per_size.get(k, 1)) for e in (-0.01, 0.01)]
+    return pd.DataFrame(rows)
+
+
+def test_fit_quantity_refuses_too_few_sizes_by_count_and_falls_back_to_the_power_law():
+    limit = f"{constants.CONTENTION_LIMIT:g}"
+    with pytest.raises(rules.InsufficientData) as raised:
+        choice.fit_quantity(_runs_at((12, 13)), "mlp", "prove_s")
+    assert str(raised.value) == (f"mlp: prove_s has runs not slowed by other processes (other_cpu_frac <= {limit}) "
+                                 "at 2 distinct sizes (logrows 12, 13); a law needs at least 4")
+    with pytest.raises(rules.InsufficientData) as raised:
+        choice.fit_quantity(_runs_at((12,), "pk_bytes"), "mlp", "pk_bytes", size="num_rows")
+    assert str(raised.value) == ("mlp: pk_bytes has successful runs at 1 distinct size (ceil(log2 num_rows) 12); "
+                                 "a law needs at least 4")
+    with pytest.raises(rules.InsufficientData) as raised:
+        choice.fit_quantity(_runs_at((12, 13), family="cnn"), "mlp", "prove_s")
+    assert str(raised.value).endswith("at 0 distinct sizes; a law needs at least 4")
+    # two sizes allowed: every law is fitted but none can be cross-validated, so the power law is chosen
+    fallback = choice.fit_quantity(_runs_at((12, 13), per_size={13: 2}), "mlp", "prove_s", min_sizes=2)
+    assert fallback.chosen.candidate.name == "power" and fallback.unit == "s" and fallback.size == "padded_rows"
+    power = fallback.comparison.set_index("law").loc["power"]
+    assert power["chosen"] and power["note"] == "chosen without cross-validation (too few sizes)"
+    assert fallback.comparison["chosen"].sum() == 1
+    assert estimation.exponent(fallback.chosen)["point"] == pytest.approx(1.1, abs=1e-6)
+    four = choice.fit_quantity(_runs_at(range(12, 16), "made_up"), "mlp", "made_up")
+    assert four.unit == "" and four.quantity == "made_up" and four.family == "mlp"
+    assert four.power is four.fits["power"]
+
+
+def _fake_choice(fold_mse: dict, unscored=()):
+    """A LawChoice whose laws have the given errors per left-out size (the first is the chosen one)."""
+    from types import SimpleNamespace
+
+    laws = list(fold_mse) + list(unscored)
+    fits = {law: SimpleNamespace(candidate=SimpleNamespace(name=law)) for law in laws}
+    table = pd.DataFrame({"law": laws,
+                          "cv_rmse_log": [np.sqrt(np.nanmean(v)) for v in fold_mse.values()] + [np.nan] * len(unscored),
+                          "cv_fold_mse": [np.asarray(v, dtype=float) for v in fold_mse.values()] + [None] * len(unscored)})
+    return choice.LawChoice("mlp", "prove_s", "s", "padded_rows", table, fits, fits[laws[0]], None)
+
+
+def test_plausible_laws_rule_out_only_laws_worse_by_more_than_chance():
+    """One-sided paired t-test of the per-size errors against the chosen law's, at 5%: p-values computed
+    here with scipy from the differences (about 0.2 kept, 0.01-0.05 and below 0.01 ruled out); equal errors
+    kept, a constant positive difference ruled out, laws the test cannot judge kept after the judged ones."""
+    from scipy import stats as st
+
+    base = np.array([1.0, 1.0, 1.0, 1.0])
+    diffs = {"p20": np.array([0.5, -0.3, 0.6, 0.1]), "p03": np.array([0.4, 1.0, 0.2, 0.9]),
+             "p001": np.array([5.0, 5.1, 4.9, 5.05])}
+    p = {k: st.ttest_1samp(d, 0.0, alternative="greater").pvalue for k, d in diffs.items()}
+    assert 0.1 < p["p20"] < 0.3 and 0.01 < p["p03"] < 0.05 and p["p001"] < 0.01
+    fold_mse = {"best": base, "same": base, "p20": base + diffs["p20"], "p03": base + diffs["p03"],
+                "p001": base + diffs["p001"], "constant": base + 0.5, "nan": [1.0, np.nan, 1.0, 1.0]}
+    kept = choice.plausible_laws(_fake_choice(fold_mse, unscored=("unscored",)))
+    scored = sorted(["same", "p20", "nan"], key=lambda law: np.sqrt(np.nanmean(fold_mse[law])))
+    assert kept == ["best", *scored, "unscored"]
+    # at level 0.99 (a 1% test) the law at p = 0.01-0.05 is no longer ruled out, the one below 0.01 still is
+    strict = choice.plausible_laws(_fake_choice(fold_mse), level=0.99)
+    assert "p03" in strict and "p001" not in strict and "constant" not in strict
+    # one size only: nothing can be judged, every law stays in
+    assert choice.plausible_laws(_fake_choice({"best": [1.0], "worse": [5.0]})) == ["best", "worse"]
+
+
+def test_measured_range_is_the_smallest_and_largest_logrows_of_the_family():
+    runs = pd.DataFrame({"family": ["mlp", "mlp", "mlp", "cnn"], "logrows": [16, 14, 17, 12]})
+    assert choice.measured_range(runs, "mlp") == (14, 17)
+    assert choice.measured_range(runs, "transformer") is None
+
+
+def test_fit_quantity_and_fit_family_pass_their_arguments_on():
+    runs = _runs_at(range(12, 16))
+    by_rows = choice.fit_quantity(runs, "mlp", "prove_s", size="num_rows", candidates=(candidates.POWER,))
+    assert by_rows.size == "num_rows" and by_rows.chosen.x_max == pytest.approx(0.7 * 2.0**15)
+    assert list(by_rows.comparison["law"]) == ["power"] and set(by_rows.fits) == {"power"}
+    affine = candidates.candidate("affine")
+    with pytest.raises(rules.InsufficientData) as raised:  # nothing cross-validated and no power law to fall back on
+        choice.fit_quantity(_runs_at((12, 13), per_size={13: 2}), "mlp", "prove_s", candidates=(affine,), min_sizes=2)
+    assert str(raised.value) == "mlp: no candidate law of prove_s could be fitted"
+    runs["pk_bytes"] = np.nan
+    fits, skipped = choice.fit_family(runs, "mlp", quantities=("prove_s", "pk_bytes"), size="num_rows")
+    assert set(fits) == {"prove_s"} and (fits["prove_s"].family, fits["prove_s"].quantity) == ("mlp", "prove_s")
+    assert fits["prove_s"].size == "num_rows"
+    assert skipped == {"pk_bytes": "mlp: pk_bytes has successful runs at 0 distinct sizes; a law needs at least 4"}
+
+
+def test_plausible_laws_recomputes_the_errors_when_the_table_has_none():
+    """Errors per left-out size stored in the comparison or recomputed by cross-validation: the same laws."""
+    rng = np.random.default_rng(30)
+    runs = _runs_at(range(12, 18))
+    runs["prove_s"] *= np.exp(rng.normal(0.0, 0.05, len(runs)))
+    fitted = choice.fit_quantity(runs, "mlp", "prove_s")
+    assert fitted.means.n_configs == 6 and fitted.means.keys == tuple(f"c{k}-0" for k in range(12, 18))
+    stored = choice.plausible_laws(fitted)
+    bare = dataclasses.replace(fitted, comparison=fitted.comparison.drop(columns="cv_fold_mse"))
+    assert choice.plausible_laws(bare) == stored
+    assert len(stored) < len(fitted.fits)  # some law is ruled out, so the errors were used
+
+
+def test_plausible_laws_at_the_edges_of_the_test():
+    """Two sizes are enough to judge; a p-value just above 5% keeps a law, one just below rules it out (the
+    p-values from scipy's paired t-test here: one-sided, n - 1 d.o.f., sample standard deviation)."""
+    from scipy import stats as st
+
+    base = np.array([1.0, 1.0, 1.0, 1.0])
+    near = {"p06": np.array([0.30, 0.05, 0.45, 0.05]), "p04": np.array([0.30, 0.09, 0.45, 0.09])}
+    p = {k: st.ttest_1samp(d, 0.0, alternative="greater").pvalue for k, d in near.items()}
+    assert 0.05 < p["p06"] < 0.07 and 0.03 < p["p04"] < 0.05, p
+    kept = choice.plausible_laws(_fake_choice({"best": base, "p06": base + near["p06"], "p04": base + near["p04"]}))
+    assert kept == ["best", "p06"]
+    two = _fake_choice({"best": [1.0, 1.0], "worse": [2.0, 2.1]})  # t = 21 on 1 d.o.f.: p = 0.015
+    assert st.ttest_1samp([1.0, 1.1], 0.0, alternative="greater").pvalue < 0.05
+    assert choice.plausible_laws(two) == ["best"]

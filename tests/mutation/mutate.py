@@ -16,6 +16,7 @@ Usage::
     python tests/mutation/mutate.py                      # the priority modules
     python tests/mutation/mutate.py laws/estimation core/data --workers 1
     python tests/mutation/mutate.py all --rev HEAD --survivors /tmp/survivors.txt
+    python tests/mutation/mutate.py laws/selection --tests tests/laws/test_selection.py   # narrower, cheaper
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ def modules() -> dict[str, dict]:
 
 
 def deselected() -> list[str]:
-    """Tests left out of every mutation run (too slow to run once per mutant), from modules.toml."""
+    """Tests left out of every mutation run (too slow to run once per mutant), from modules.toml; a module's
+    own ``deselect`` list adds tests left out of that module's run only."""
     return tomllib.loads(CONFIG.read_text()).get("deselect", [])
 
 
@@ -115,6 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--survivors", type=Path, default=None, help="write each surviving mutant's diff here")
     parser.add_argument("--only", nargs="+", default=[], metavar="GLOB",
                         help="mutate only these mutmut names, e.g. 'chasm.laws.checks.x_held_out_check*'")
+    parser.add_argument("--tests", nargs="+", default=None, metavar="TEST",
+                        help="run these tests instead of the module's list in modules.toml (a cheaper, "
+                             "narrower run: its kill rate is a lower bound for the module's)")
+    parser.add_argument("--deselect", nargs="+", default=[], metavar="NODEID",
+                        help="leave these tests out too (pytest node ids; a cheaper, narrower run)")
     args = parser.parse_args(argv)
     known = modules()
     names = (list(known) if args.modules == ["all"] else args.modules
@@ -129,12 +136,12 @@ def main(argv: list[str] | None = None) -> int:
         env["CHASM_ARTICLE"] = str(article)
     by_module, survivors = {}, {}
     for name in names:  # one mutmut session per module: its own targeted tests only
-        chosen = {name: known[name]}
+        chosen = {name: known[name] if args.tests is None else {**known[name], "tests": args.tests}}
         work = root / name.replace("/", "-")
         work.mkdir(parents=True, exist_ok=True)
         if not (work / "src").exists():
             populate(work, args.rev)
-            configure(work, chosen, deselected())
+            configure(work, chosen, deselected() + chosen[name].get("deselect", []) + args.deselect)
         print(f"mutation: {name} in {work}", file=sys.stderr, flush=True)
         with open(work / "mutmut-run.log", "w") as log:  # mutmut's progress display, kept out of the terminal
             subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(args.workers), *args.only],

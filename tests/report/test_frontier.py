@@ -63,6 +63,9 @@ def test_every_name_the_chapter_glues_exists():
                frontier.chunk_facts, frontier.routes_facts, frontier.keys_facts, frontier.coverage_facts,
                frontier.verdict_facts, frontier.size_facts):
         facts.update({f"frontier_{k}": v for k, v in fn().items()})
+    from chasm.report import provers
+
+    facts.update({f"frontier_jst_{k}": v for k, v in provers.rate_facts().items()})  # the second family
     missing = wanted - set(facts)
     assert not missing, f"glued by the chapter but computed by no function: {sorted(missing)}"
     assert all(isinstance(v, str) and v for v in facts.values())

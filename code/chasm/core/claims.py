@@ -133,9 +133,10 @@ def misplaced_quotes(frame: pd.DataFrame, article: str, headings: tuple[str, ...
     to the next heading in ``headings``. Each message names the problem.
     """
     starts = {}
+    lines = f"\n{article}\n"  # the first and the last line of the article are lines too
     for heading in headings:
-        pos = article.find(f"\n{heading}\n")
-        starts[heading] = pos + 1 if pos >= 0 else None
+        pos = lines.find(f"\n{heading}\n")  # where the heading's line starts, in ``article``
+        starts[heading] = pos if pos >= 0 else None
     problems = [f"heading {h!r} is not a line of the article" for h, s in starts.items() if s is None]
     found = sorted((s, h) for h, s in starts.items() if s is not None)
     for row in frame.itertuples(index=False):

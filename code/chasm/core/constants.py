@@ -7,7 +7,7 @@ Table names are relative to ``data/`` (:func:`chasm.core.paths.data_dir`).
 from __future__ import annotations
 
 __all__ = [
-    "PROOFS", "LAYOUTS", "INFERENCE", "OVERHEAD", "CIRCUIT_CONSTANTS", "LINKING", "EXTRAPOLATION_COVERAGE", "CLAIMS", "ARCHITECTURES", "QUERY", "SWEEP_PROFILES",
+    "PROOFS", "LAYOUTS", "INFERENCE", "OVERHEAD", "CIRCUIT_CONSTANTS", "LINKING", "EXTRAPOLATION_COVERAGE", "CLAIMS", "ARCHITECTURES", "QUERY", "LITERATURE", "SWEEP_PROFILES",
     "PHASES", "FAMILIES", "DEFAULT_SCALE", "FAMILY_SCALES", "CONTENTION_LIMIT", "CONFIG_KEYS", "phase_columns",
 ]
 
@@ -31,6 +31,8 @@ CLAIMS = "claims.csv"
 ARCHITECTURES = "architectures.csv"
 #: The query a frontier model answers (prompt and generated tokens).
 QUERY = "query.csv"
+#: The published record of zkML proving costs (chasm.core.literature).
+LITERATURE = "literature.csv"
 #: Sizes and repetitions of each sweep profile (YAML, not a table).
 SWEEP_PROFILES = "sweep_profiles.yaml"
 

@@ -17,7 +17,10 @@ from chasm.core import paths
 from chasm.core.constants import FAMILY_SCALES, SWEEP_PROFILES
 from chasm.core.specs import ModelConfigError, ModelSpec, parameter_count
 
-__all__ = ["SweepConfigError", "Run", "load_profiles", "plan"]
+__all__ = ["PROVERS", "SweepConfigError", "Run", "load_profiles", "plan"]
+
+#: The proof systems a profile may name (group key ``provers``; default ``[ezkl]``).
+PROVERS = ("ezkl", "jstprove")
 
 
 class SweepConfigError(ValueError):
@@ -35,10 +38,23 @@ class Run:
     #: Prover threads pinned by the profile (its group's ``threads`` list); ``None``: the sweep's
     #: ``--threads`` (default: every CPU of the machine). A pinned count is part of the ``run_id``.
     threads: int | None = None
+    #: The prover named by the profile's group (``provers``, from :data:`PROVERS`); ``None``: ezkl, in a
+    #: profile that names no prover. A run whose prover is named is ``<config_id>-<prover>-r<repetition>``
+    #: (JSTprove has no calibration target or scale to vary), so a comparison of provers never reuses
+    #: the ids of the ezkl-only profiles.
+    named_prover: str | None = None
+
+    @property
+    def prover(self) -> str:
+        """The proof system that proves this run (``ezkl`` unless the profile names another)."""
+        return self.named_prover or "ezkl"
 
     @property
     def run_id(self) -> str:
-        base = f"{self.spec.config_id}-{self.calibration_target[:3]}-s{self.scale}-r{self.repetition}"
+        if self.named_prover is None:
+            base = f"{self.spec.config_id}-{self.calibration_target[:3]}-s{self.scale}-r{self.repetition}"
+        else:
+            base = f"{self.spec.config_id}-{self.prover}-r{self.repetition}"
         return base if self.threads is None else f"{base}-t{self.threads}"
 
 
@@ -64,7 +80,7 @@ def load_profiles(path: Path | None = None) -> dict:
             gwhere = f"{where} group #{i + 1}"
             if not isinstance(group, dict) or "family" not in group or not isinstance(group.get("configs"), list):
                 raise SweepConfigError(f"{gwhere} needs 'family' and a 'configs' list")
-            unknown = set(group) - {"family", "configs", "calibration_targets", "scales", "threads"}
+            unknown = set(group) - {"family", "configs", "calibration_targets", "scales", "threads", "provers"}
             if unknown:
                 raise SweepConfigError(f"{gwhere} has unknown keys {sorted(unknown)}")
             for config in group["configs"]:
@@ -80,6 +96,9 @@ def load_profiles(path: Path | None = None) -> dict:
             for scale in group.get("scales", []):
                 if not isinstance(scale, int) or not 0 <= scale <= 20:
                     raise SweepConfigError(f"{gwhere}: scale {scale!r} must be an integer in 0..20")
+            for prover in group.get("provers", []):
+                if prover not in PROVERS:
+                    raise SweepConfigError(f"{gwhere}: prover {prover!r} is not one of {', '.join(PROVERS)}")
             for n in group.get("threads", []):
                 if not isinstance(n, int) or isinstance(n, bool) or n < 1:
                     raise SweepConfigError(f"{gwhere}: threads {n!r} must be a positive integer")
@@ -88,8 +107,9 @@ def load_profiles(path: Path | None = None) -> dict:
 
 def plan(profile: dict, repeat: int | None = None) -> list[Run]:
     """All runs of a profile, smallest model first, repetitions interleaved last (and, within a
-    repetition, a group's pinned thread counts one after the other, so that slow drifts of the
-    machine affect each count alike)."""
+    repetition, a group's pinned thread counts and its provers one after the other, so that slow drifts
+    of the machine affect each alike). A prover other than ezkl is run once per configuration and
+    repetition (it has no calibration target or scale to vary)."""
     repeat = repeat or profile.get("repeat", 1)
     runs = []
     for group in profile["groups"]:
@@ -99,7 +119,9 @@ def plan(profile: dict, repeat: int | None = None) -> list[Run]:
                 for scale in group.get("scales", [FAMILY_SCALES[spec.family]]):
                     for rep in range(repeat):
                         for n in group.get("threads", [None]):
-                            runs.append(Run(spec, target, scale, rep, n))
+                            for prover in group.get("provers", [None]):
+                                runs.append(Run(spec, target, scale, rep, n, prover))
+    runs = list({r.run_id: r for r in runs}.values())
     params = {r.spec.config_id: parameter_count(r.spec) for r in runs}
     return sorted(runs, key=lambda r: (params[r.spec.config_id], r.spec.family, r.calibration_target,
-                                       r.scale, r.repetition, r.threads or 0))
+                                       r.scale, r.repetition, r.threads or 0, PROVERS.index(r.prover)))

@@ -34,9 +34,11 @@ def verified_ok(frame: pd.DataFrame) -> pd.Series:
 
 
 def load_runs(*, status: str | None = "ok", profiles: list[str] | None = None,
-              frame: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The proving runs, optionally only rows of one ``status`` and some sweep profiles.
+              frame: pd.DataFrame | None = None, provers: tuple[str, ...] | None = ("ezkl",)) -> pd.DataFrame:
+    """The proving runs, optionally only rows of one ``status``, some sweep profiles and some provers.
 
+    ``provers`` (default ezkl only; ``None``: every prover) keeps the rows of those proof systems (a row
+    with no ``prover`` is ezkl's), so the second prover's runs reach only what asks for them.
     ``status='ok'`` (the default) keeps only runs whose proof verified (:func:`verified_ok`).
     ``frame`` is the table itself (default: ``data/measurements/proofs.csv``). Adds derived columns:
     ``padded_rows`` (``2**logrows``, the domain the prover works on, rows), ``total_s`` (sum of all
@@ -50,6 +52,9 @@ def load_runs(*, status: str | None = "ok", profiles: list[str] | None = None,
         frame = frame[frame["status"] == status]
     if profiles is not None:
         frame = frame[frame["sweep_profile"].isin(profiles)]
+    if provers is not None:
+        prover = frame["prover"].fillna("ezkl") if "prover" in frame.columns else pd.Series("ezkl", index=frame.index)
+        frame = frame[prover.isin(provers)]
     frame = frame.copy()
     frame["padded_rows"] = np.power(2.0, frame["logrows"])
     frame["total_s"] = frame[phase_columns("_s")].sum(axis=1, min_count=1)

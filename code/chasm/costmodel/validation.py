@@ -151,8 +151,8 @@ def _proving_runs_cached(versions: tuple[float, float]) -> pd.DataFrame:
 
 
 def proving_runs_with_model(constants: Constants | None = None) -> pd.DataFrame:
-    """Every ``status == 'ok'`` run whose proof verified (:func:`chasm.core.runs.verified_ok`) of
-    ``data/measurements/proofs.csv`` with the layout the model
+    """Every ``status == 'ok'`` ezkl run whose proof verified (:func:`chasm.core.runs.verified_ok`) of
+    ``data/measurements/proofs.csv`` (the second prover's runs have no ezkl layout) with the layout the model
     counts for its circuit (columns ``model_<key>`` of :func:`circuit_size`; constants fitted
     to all layouts unless ``constants`` is given); empty if there are none. The one loader of proving
     runs for this package (cached per file version when ``constants`` is not given)."""
@@ -166,7 +166,8 @@ def _proving_runs(constants: Constants) -> pd.DataFrame:
     if not path.exists():
         return pd.DataFrame()
     frame = data.load_table(path)
-    frame = frame[verified_ok(frame)].copy()
+    ezkl = frame["prover"].fillna("ezkl").eq("ezkl") if "prover" in frame.columns else True
+    frame = frame[verified_ok(frame) & ezkl].copy()  # the model counts ezkl's circuits only
     if frame.empty:
         return frame
     preds = []

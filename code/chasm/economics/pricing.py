@@ -40,9 +40,14 @@ from chasm.economics.assumptions import (
 from chasm.economics.scenarios import (
     SCENARIOS, prove_distribution, prover_costs, prover_draws, scenario, serial_share_range, server_layout,
 )
+from chasm.economics.scenarios import scenario as scenario_named
 
-__all__ = ["REFERENCE_ARCH", "INFER_GPUS", "INFER_THROUGHPUT", "INFER_ASSUMPTIONS", "API_ASSUMPTIONS", "UNITS", "QUANTITIES",
+__all__ = ["PROVERS", "REFERENCE_ARCH", "INFER_GPUS", "INFER_THROUGHPUT", "INFER_ASSUMPTIONS", "API_ASSUMPTIONS", "UNITS", "QUANTITIES",
            "arch_facts", "inference_costs", "evaluate", "price_draws", "summarise", "price", "sensitivity", "main"]
+
+#: The proof systems a query can be priced for: ezkl (measured laws and chains of chunk proofs) and
+#: JSTprove (an estimate for the dense layers from its marginal cost per multiply-accumulate).
+PROVERS = ("ezkl", "jstprove")
 
 #: The model whose inference was measured (NIM, 2 x H100); the others are scaled from it.
 REFERENCE_ARCH = "llama3-70b"
@@ -147,16 +152,30 @@ def _verification(verify_core_s, a: dict, values: dict) -> dict:
 
 def price_draws(arch_id: str = "llama3-70b", scenario: str = "measured", *, overrides=None, draws: int = 100_000,
                 seed: int = 20261201, memory_budget_bytes: float | None = None, fleet: int = 1,
-                query_scale: float = 1.0) -> dict:
+                query_scale: float = 1.0, prover: str = "ezkl") -> dict:
     """The raw Monte Carlo: ``values`` (one array of ``draws`` per quantity of :func:`evaluate`),
     ``prove_core_s``, ``assumptions`` (the drawn assumption arrays by name), ``meta``
     (:func:`chasm.economics.scenarios.prove_distribution`) and ``frame`` (the assumptions table used).
-    Draw order: proving work, the scenario's assumptions, then the inference ones (seeded by ``seed``)."""
+    Draw order: proving work, the scenario's assumptions, then the inference ones (seeded by ``seed``).
+    ``prover``: ``ezkl`` (its laws and chains of chunk proofs) or ``jstprove`` (an estimate for the dense layers,
+    :mod:`chasm.economics.jstprove_query`; measured scenario only)."""
     if draws < 2:
         raise ValueError("draws must be at least 2")
+    if prover not in PROVERS:
+        raise AssumptionError(f"unknown prover {prover!r}; known: {', '.join(PROVERS)}")
     frame = load_assumptions(overrides)
     rng = np.random.default_rng(seed)
-    prover = prover_draws(arch_id, scenario, frame, draws, rng, memory_budget_bytes)
+    if prover == "jstprove":
+        if scenario != "measured":
+            raise AssumptionError("JSTprove was measured on this machine's CPUs with one thread only: "
+                                  "its queries are priced in the measured scenario (--scenario measured)")
+        from chasm.economics import jstprove_query
+
+        dist = jstprove_query.prove_distribution(arch_id, memory_budget_bytes)
+        prover = {"core_s": split_lognormal(*dist["core_s"], rng.standard_normal(draws)),
+                  "assumptions": draw_assumptions(frame, scenario_named(scenario).assumptions, draws, rng), "meta": dist}
+    else:
+        prover = prover_draws(arch_id, scenario, frame, draws, rng, memory_budget_bytes)
     rest = [n for n in _names(arch_id, scenario) if n not in prover["assumptions"]]
     a = {**prover["assumptions"], **draw_assumptions(frame, rest, draws, rng)}
     if query_scale <= 0:
@@ -181,25 +200,33 @@ def summarise(x, unit: str) -> dict:
 
 def price(arch_id: str = "llama3-70b", scenario: str = "measured", *, overrides=None, draws: int = 100_000,
           seed: int = 20261201, memory_budget_bytes: float | None = None, fleet: int = 1,
-          query_scale: float = 1.0) -> dict:
+          query_scale: float = 1.0, prover: str = "ezkl") -> dict:
     """Priced query: each of :data:`QUANTITIES` (and ``ratio_latency``, ``infer_api_usd``,
     ``ratio_api_usd``, ``prove_core_s``) as ``{point, low, high, unit}`` (:func:`summarise`), plus
     ``meta``: arch, scenario and its description, machine, fleet, chunk ``K``, chunks, memory budget,
     draws, seed, measuring hardware tag and threads, and ``assumptions`` (each used row's low, point,
-    high, unit and whether it was overridden)."""
+    high, unit and whether it was overridden); for ezkl, ``onchain``: verifying every chunk proof of the
+    query on Ethereum (:func:`chasm.economics.onchain.frontier_onchain`: gas, blocks, USD ranges)."""
     raw = price_draws(arch_id, scenario, overrides=overrides, draws=draws, seed=seed,
-                      memory_budget_bytes=memory_budget_bytes, fleet=fleet, query_scale=query_scale)
+                      memory_budget_bytes=memory_budget_bytes, fleet=fleet, query_scale=query_scale, prover=prover)
     out = {key: {**summarise(arr, UNITS[key]), "central": float(raw["central"][key])}
            for key, arr in raw["values"].items()}
     sc, m, frame = SCENARIOS[scenario], raw["meta"], raw["frame"]
     used = {name: {"low": float(frame.loc[name, "low"]), "point": float(frame.loc[name, "point"]),
                    "high": float(frame.loc[name, "high"]), "unit": frame.loc[name, "unit"],
                    "overridden": bool(frame.loc[name, "overridden"])} for name in raw["assumptions"]}
-    out["meta"] = {"arch_id": arch_id, "scenario": scenario, "description": sc.description, "machine": sc.machine,
+    out["meta"] = {"arch_id": arch_id, "scenario": scenario, "prover": prover, "description": sc.description, "machine": sc.machine,
                    "fleet": fleet, "query_scale": query_scale, "K": m["K"], "chunks": m["chunks"], "memory_budget_bytes": m["budget_bytes"],
                    "draws": draws, "seed": seed, "hardware_tag": m["hardware_tag"], "prover_threads": m["threads"],
                    "prove_core_s_95": list(m["core_s"]), "infer_gpus": INFER_GPUS[arch_id], "assumptions": used,
                    "thread_scaling": m["thread_scaling"], "chunk_peak_bytes_high": m["peak_bytes_high"]}
+    if prover == "ezkl":  # every chunk proof verified on Ethereum with ezkl's measured verifier
+        from chasm.economics.onchain import frontier_onchain
+
+        out["onchain"] = {k: (list(map(float, v)) if isinstance(v, (tuple, list)) else
+                              (float(v) if isinstance(v, (int, float, np.floating)) and not isinstance(v, bool)
+                               else v))
+                          for k, v in frontier_onchain(out["meta"]).items()}
     if "serial_share" in m:
         at_once, n = server_layout(frame.loc["cpu_server_ram_gib", "point"], m["peak_bytes_high"], int(sc.rent_units))
         out["meta"].update(serial_share=m["serial_share"], chunks_at_once=float(at_once), threads_per_chunk=float(n))
@@ -257,8 +284,12 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m chasm price``: price one query; ``--json`` prints :func:`price`'s dictionary."""
     parser = argparse.ArgumentParser(prog="python -m chasm price", description=__doc__.split("\n\n")[0])
     parser.add_argument("--arch", default="llama3-70b", choices=sorted(INFER_GPUS))
-    parser.add_argument("--prover", "--scenario", dest="scenario", default="measured", choices=list(SCENARIOS),
-                        help="the proving hardware scenario (ezkl as measured here, scaled to that hardware)")
+    parser.add_argument("--scenario", default="measured", choices=list(SCENARIOS),
+                        help="the proving hardware scenario (the prover as measured here, scaled to that hardware)")
+    parser.add_argument("--prover", default="ezkl", choices=PROVERS,
+                        help="the proof system: ezkl (measured laws, chains of chunk proofs) or jstprove (the dense "
+                             "layers only: the query's multiply-accumulates at its measured marginal cost, where "
+                             "its runs identify one; --scenario measured only)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="override an assumption: NAME=VALUE (constant) or NAME=LOW:POINT:HIGH (range)")
@@ -270,8 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         result = price(args.arch, args.scenario, overrides=parse_sets(args.set), draws=args.draws,
-                       seed=args.seed, fleet=args.fleet, query_scale=args.query_scale)
-    except AssumptionError as err:
+                       seed=args.seed, fleet=args.fleet, query_scale=args.query_scale, prover=args.prover)
+    except (AssumptionError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(json.dumps(result, indent=2) if args.json else _text(result))

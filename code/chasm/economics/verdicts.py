@@ -97,7 +97,9 @@ CONTEXT = {"latency_inference": "from the first token to the whole reply of the 
 
 def price_verdicts(overrides=None, draws: int = 20_000, seed: int = 20261201) -> list[dict]:
     """Verdicts on the per-query cost, energy and latency claims of :data:`PRICED`: our 95% interval is the
-    envelope of the hardware scenarios' (point: their geometric mean), judged by :func:`judge`."""
+    envelope of the hardware scenarios' (point: their geometric mean), judged by :func:`judge`. The
+    proving is ezkl's: the article's claims are about zero-knowledge proofs, and the second family
+    measured (JSTprove) is not zero-knowledge."""
     key = tuple(sorted((k, v if not isinstance(v, list) else tuple(v)) for k, v in (overrides or {}).items()))
     env = _envelopes(key, draws, seed)
     claims = load_claims().set_index("claim_id")
@@ -113,7 +115,9 @@ def price_verdicts(overrides=None, draws: int = 20_000, seed: int = 20261201) ->
             reason += (f"; at the measured decode rate a reply of {facts[0]:.0f} to {facts[1]:.0f} tokens "
                        f"takes the stated {c['claimed_low']:g} to {c['claimed_high']:g} s")
         if any(x.startswith(("prove", "ratio")) for x in q):
-            reason += "; proving measured for ezkl 23 (halo2, KZG) only, other proof systems not measured"
+            reason += ("; proving priced for ezkl (halo2, KZG), the zero-knowledge family measured; the second "
+                       "family measured, JSTprove (GKR), is not zero-knowledge, and its estimate for the dense "
+                       "layers alone is set beside ezkl's in the chapter provers")
         out.append({"claim_id": claim, "verdict": verdict, "judged_against": f"{' to '.join(q)} {_iv(*env[q])}",
                     "reason": reason})
     return out
@@ -163,10 +167,13 @@ def claim_verdicts(overrides=None, draws: int = 20_000, seed: int = 20261201) ->
     """Every verdict the compendium computes: ``claim_id``, ``verdict`` (a value ``data/claims.schema.yaml``
     allows), ``judged_against`` and ``reason``; opinions, and facts about the world no data here can check,
     are ``not_testable`` with the reason. The rest stay as ``data/claims.csv`` records them (``untested``)."""
+    from chasm.economics.market import concentration_verdicts
     from chasm.economics.measured_claims import measured_claim_verdicts
+    from chasm.economics.trajectory import trajectory_verdicts
 
     rows = (frontier_verdicts() + measured_verdicts(overrides) + measured_claim_verdicts(overrides)
-            + price_verdicts(overrides, draws, seed))
+            + price_verdicts(overrides, draws, seed) + concentration_verdicts(overrides, draws, seed)
+            + trajectory_verdicts(overrides, draws, seed))
     claims = load_claims()
     for c in claims.itertuples():
         if c.testable == "opinion_only":

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from chasm.core import paths
 
-__all__ = ["PROVEN_ONNX_OPS", "UNSUPPORTED_ONNX_OPS", "UnsupportedOpError", "DEFAULT_VISIBILITY", "run_args", "render_verifier",
+__all__ = ["installed_version", "PROVEN_ONNX_OPS", "UNSUPPORTED_ONNX_OPS", "UnsupportedOpError", "DEFAULT_VISIBILITY", "run_args", "render_verifier",
            "lay_out", "calibrate", "write_input", "export_onnx", "onnx_ops", "check_supported", "compile_circuit",
            "setup", "gen_witness", "prove", "verify", "mock", "felt_to_float", "srs_path", "ensure_srs", "resolve",
            "quiet", "parse_log"]
@@ -61,7 +61,15 @@ DEFAULT_VISIBILITY = {"input_visibility": "private", "output_visibility": "publi
 
 
 class UnsupportedOpError(RuntimeError):
-    """The model uses an ONNX operator ezkl cannot prove (or that is unverified)."""
+    """The model uses an ONNX operator the prover (ezkl here, or JSTprove in
+    :mod:`chasm.experiments.jstprove_gateway`) cannot prove."""
+
+
+def installed_version() -> str:
+    """The installed ezkl version (the package's metadata; ezkl itself is not imported)."""
+    from importlib.metadata import version
+
+    return version("ezkl")
 
 
 def run_args(*, scale: int | None = None, **fields):

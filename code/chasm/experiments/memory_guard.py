@@ -58,22 +58,30 @@ def extrapolate_log_log(xs: list[float], ys: list[float], x_new: float, single_p
     return float(np.exp(intercept + slope * anchor + capped * (math.log(x_new) - anchor)))
 
 
-def history(table: pd.DataFrame | None, tag: str, family: str) -> tuple[list, list, list, list]:
+def _of_prover(table: pd.DataFrame, prover: str) -> pd.Series:
+    """Which rows were made by ``prover`` (rows without a ``prover`` are ezkl's)."""
+    column = table["prover"] if "prover" in table.columns else pd.Series("ezkl", index=table.index)
+    return column.fillna("ezkl") == prover
+
+
+def history(table: pd.DataFrame | None, tag: str, family: str, prover: str = "ezkl") -> tuple[list, list, list, list]:
     """``(params, peak bytes, total seconds, padded rows 2**logrows)`` of the earlier ok runs of a family
-    on machine ``tag`` in ``table`` (the proving runs; ``None`` when there are none yet)."""
+    by ``prover`` on machine ``tag`` in ``table`` (the proving runs; ``None`` when there are none yet)."""
     if table is None or table.empty:
         return [], [], [], []
-    t = table[(table["hardware_tag"] == tag) & (table["family"] == family) & (table["status"] == "ok")]
+    t = table[(table["hardware_tag"] == tag) & (table["family"] == family) & (table["status"] == "ok")
+              & _of_prover(table, prover)]
     secs = t[phase_columns("_s")].sum(axis=1)
     return list(t["params"]), list(peak_rss_bytes(t)), list(secs), [2.0 ** k for k in t["logrows"]]
 
 
-def memory_failures(table: pd.DataFrame | None, tag: str, family: str) -> list[tuple[int, str]]:
-    """``(params, run_id)`` of this family's runs on machine ``tag`` killed for crossing --max-mem."""
+def memory_failures(table: pd.DataFrame | None, tag: str, family: str, prover: str = "ezkl") -> list[tuple[int, str]]:
+    """``(params, run_id)`` of this family's runs by ``prover`` on machine ``tag`` killed for crossing
+    --max-mem."""
     if table is None or table.empty:
         return []
     t = table[(table["hardware_tag"] == tag) & (table["family"] == family) & (table["status"] == "killed")
-              & table["error"].fillna("").str.contains("max-mem")]
+              & table["error"].fillna("").str.contains("max-mem") & _of_prover(table, prover)]
     return list(zip(t["params"], t["run_id"]))
 
 

@@ -55,7 +55,8 @@ from chasm.core.provenance import utc_now
 from chasm.experiments import ezkl_gateway as gw
 from chasm.experiments.inference import time_inference
 
-__all__ = ["ProveSettings", "check_model", "prove", "die_with_parent", "main"]
+__all__ = ["ProveSettings", "check_model", "prove", "die_with_parent", "watch_child", "children_cpu_s",
+           "machine_busy_s", "main"]
 
 
 @dataclass(frozen=True)
@@ -299,6 +300,8 @@ def prove(model, x, *, settings: ProveSettings | None = None, workdir: Path | No
         "calibration_target": settings.calibration_target,
         "visibility": settings.visibility,
         "prove_threads": settings.threads,
+        "prover": "ezkl",
+        "prover_version": gw.installed_version(),
     }
     try:
         check_model(model, x)
@@ -314,23 +317,23 @@ def prove(model, x, *, settings: ProveSettings | None = None, workdir: Path | No
     (workdir / "job.json").write_text(json.dumps({"settings": asdict(settings)}))
 
     env = {**os.environ, "RAYON_NUM_THREADS": str(settings.threads), "PYTHONWARNINGS": "ignore"}
-    usage_before, busy_before, wall_before = _children_cpu_s(), _machine_busy_s(), time.monotonic()
+    usage_before, busy_before, wall_before = children_cpu_s(), machine_busy_s(), time.monotonic()
     with open(workdir / "child.log", "wb") as log:
         child = subprocess.Popen([sys.executable, "-m", "chasm.experiments.prove", "--child", str(workdir)],
                                  stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
                                  preexec_fn=die_with_parent)
         try:
-            killed_reason = _watch(child, max_mem_bytes, timeout_s)
+            killed_reason = watch_child(child, max_mem_bytes, timeout_s)
         except BaseException:  # interrupted sweep: never leave an orphaned prover behind
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(child.pid, signal.SIGKILL)
             child.wait()
             raise
 
-    run_cpu_s = _children_cpu_s() - usage_before
+    run_cpu_s = children_cpu_s() - usage_before
     capacity = (time.monotonic() - wall_before) * (os.cpu_count() or 1)
     base["run_cpu_s"] = run_cpu_s
-    base["other_cpu_frac"] = min(1.0, max(0.0, (_machine_busy_s() - busy_before - run_cpu_s) / capacity))
+    base["other_cpu_frac"] = min(1.0, max(0.0, (machine_busy_s() - busy_before - run_cpu_s) / capacity))
     try:
         if (workdir / "result.json").exists():
             record = json.loads((workdir / "result.json").read_text())
@@ -352,7 +355,7 @@ def prove(model, x, *, settings: ProveSettings | None = None, workdir: Path | No
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _children_cpu_s() -> float:
+def children_cpu_s() -> float:
     """User + system CPU seconds of this process's waited-for children."""
     import resource
 
@@ -360,7 +363,7 @@ def _children_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _machine_busy_s() -> float:
+def machine_busy_s() -> float:
     """CPU seconds the whole machine has spent busy (all cores, all processes)."""
     t = psutil.cpu_times()
     return sum(t) - t.idle - getattr(t, "iowait", 0.0)
@@ -379,7 +382,7 @@ def die_with_parent() -> None:
         pass
 
 
-def _watch(child: subprocess.Popen, max_mem_bytes: int | None, timeout_s: float | None) -> str | None:
+def watch_child(child: subprocess.Popen, max_mem_bytes: int | None, timeout_s: float | None) -> str | None:
     """Wait for ``child``; kill its process group past the memory or time limit."""
     proc = psutil.Process(child.pid)
     start = time.monotonic()

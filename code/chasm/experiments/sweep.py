@@ -34,7 +34,7 @@ from chasm.core.constants import PROOFS
 from chasm.core.fmt import parse_bytes
 from chasm.core.profiles import Run, SweepConfigError, load_profiles, plan
 from chasm.core.specs import parameter_count
-from chasm.experiments import cluster, memory_guard
+from chasm.experiments import cluster, memory_guard, provers
 from chasm.experiments.cluster import append_record, done_run_ids
 from chasm.experiments.curation import drop_contended, retime_inference
 from chasm.experiments.inference import DeviceError, device_name
@@ -56,13 +56,15 @@ def default_max_mem(provers: int = 1) -> int:
 
 
 def _eta_s(remaining: list[Run], table, tag: str) -> float:
-    """Estimated seconds for ``remaining`` runs from each family's earlier runs on this machine."""
-    histories = {f: memory_guard.history(table, tag, f) for f in {r.spec.family for r in remaining}}
+    """Estimated seconds for ``remaining`` runs from each family's earlier runs by the same prover on this
+    machine."""
+    keys = {(r.spec.family, r.prover) for r in remaining}
+    histories = {k: memory_guard.history(table, tag, *k) for k in keys}
     all_secs = [s for _, _, secs, _ in histories.values() for s in secs]
     fallback = float(np.median(all_secs)) if all_secs else 0.0
     total = 0.0
     for r in remaining:
-        params, _, secs, _ = histories[r.spec.family]
+        params, _, secs, _ = histories[(r.spec.family, r.prover)]
         guess = memory_guard.extrapolate_log_log(params, secs, parameter_count(r.spec), single_point="constant")
         total += guess if guess is not None else fallback
     return total
@@ -72,12 +74,19 @@ def skip_reason(run: Run, table, tag: str, max_mem_bytes: int, memory_margin: fl
     """Why ``run`` should not start on machine ``tag`` (a sentence), or ``None`` if it should.
 
     It is skipped when its estimated peak memory times ``memory_margin`` exceeds ``max_mem_bytes``
-    (bytes), or when a run of the same family with at most as many parameters was killed for crossing
-    ``--max-mem`` on this machine (``table``: the proving runs so far, or ``None``).
+    (bytes), or when a run of the same family and prover with at most as many parameters was killed for
+    crossing ``--max-mem`` on this machine (``table``: the proving runs so far, or ``None``). ezkl's
+    estimate scales with the circuit's padded rows; another prover's with the parameter count (slope at
+    least 1 beyond its largest earlier run).
     """
     n_params = parameter_count(run.spec)
-    failed = [(p, rid) for p, rid in memory_guard.memory_failures(table, tag, run.spec.family) if p <= n_params]
-    peak = memory_guard.estimate_peak_bytes(table, tag, run.spec, run.scale)
+    failed = [(p, rid) for p, rid in memory_guard.memory_failures(table, tag, run.spec.family, run.prover)
+              if p <= n_params]
+    if run.prover == "ezkl":
+        peak = memory_guard.estimate_peak_bytes(table, tag, run.spec, run.scale)
+    else:
+        params, peaks, _, _ = memory_guard.history(table, tag, run.spec.family, run.prover)
+        peak = memory_guard.extrapolate_log_log(params, peaks, n_params, min_slope=1.0)
     if peak is not None and peak * memory_margin > max_mem_bytes:
         return (f"estimated peak memory {peak / 2**30:.1f} GiB (x{memory_margin:g} margin) "
                 f"exceeds --max-mem {max_mem_bytes / 2**30:.1f} GiB")
@@ -101,8 +110,13 @@ def execute(run: Run, *, profile_name: str, threads: int, max_mem_bytes: int, ti
     if skip is not None:
         record.update({
             "status": "skipped_memory", "params": parameter_count(run.spec), "input_shape": json.dumps(list(x.shape)),
-            "calibration_target": run.calibration_target, "visibility": ProveSettings().visibility, "error": skip,
+            "calibration_target": run.calibration_target if run.prover == "ezkl" else "fixed",
+            "visibility": ProveSettings().visibility, "error": skip, "prover": run.prover,
         })
+        return record
+    if run.prover != "ezkl":  # the second proof family, through the same prover interface
+        record.update(provers.prove(run.prover, model, x, threads=run.threads or threads, max_mem_bytes=max_mem_bytes,
+                                    timeout_s=timeout_s, infer_device=device))
         return record
     settings = ProveSettings(calibration_target=run.calibration_target, scale=run.scale,
                              threads=run.threads or threads, infer_device=device)

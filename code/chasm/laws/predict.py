@@ -20,6 +20,10 @@ works on. A size outside the measured range of the family is refused (exit
 status 2) unless ``--extrapolate`` is given; the message says how many
 doublings outside it lies.
 
+``--params N --prover ezkl|jstprove --family mlp|cnn`` predicts from the comparison of the two proof
+families (sweep profile ``families``, :mod:`chasm.laws.provers`): laws against the model's parameters,
+one prover thread. ``--rows`` and ``--arch`` are ezkl's.
+
 ``--arch`` proves one query of a frontier model (``data/query.csv``) as a chain of chunk proofs
 (:mod:`chasm.laws.frontier`): the chunk size is the cheapest whose per-chunk peak memory (95% high bound)
 fits ``--memory`` (default: the article's 256 GiB prover server); per-query prover core-seconds come by
@@ -207,6 +211,10 @@ def main(argv: list[str] | None = None) -> int:
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--rows", help="circuit rows (integer or 2^k); rounded up to a power of two")
     what.add_argument("--arch", help="frontier model id, e.g. llama3-70b (one query of data/query.csv)")
+    what.add_argument("--params", help="model parameters (integer or 2^k), with --prover and --family mlp or cnn: "
+                                       "the laws of the two-prover comparison (sweep profile 'families')")
+    parser.add_argument("--prover", choices=("ezkl", "jstprove"), default="ezkl",
+                        help="proof system (default ezkl); jstprove needs --params (it has no circuit rows)")
     parser.add_argument("--family", choices=FAMILIES, help="model family whose laws to use (with --rows)")
     parser.add_argument("--memory", default="256GiB",
                         help="prover memory budget per chunk proof with --arch (default %(default)s)")
@@ -222,7 +230,63 @@ def main(argv: list[str] | None = None) -> int:
         return exc.status
 
 
+def _run_params(args) -> int:
+    """``--params``: one prover's laws from the two-prover comparison (:mod:`chasm.laws.provers`)."""
+    from chasm.laws import provers
+
+    if args.family not in ("mlp", "cnn"):
+        raise PredictError("--params needs --family mlp or cnn (the families both provers were measured on)", 2)
+    try:
+        params = parse_rows(args.params)
+    except ValueError as exc:
+        raise PredictError(str(exc).replace("rows", "parameters"), 2) from None
+    table = _load_table(args.table)
+    try:
+        runs = provers.family_runs(table, args.hardware)
+    except InsufficientData as exc:
+        raise PredictError(f"cannot predict: {exc}", 1) from None
+    mine = runs[(runs["prover"] == args.prover) & (runs["family"] == args.family)]
+    if mine.empty:
+        raise PredictError(f"cannot predict: no verified {args.prover} {args.family} runs of the families profile", 1)
+    lo, hi = int(mine["params"].min()), int(mine["params"].max())
+    if not lo <= params <= hi and not args.extrapolate:
+        raise PredictError(f"{params:,} parameters lies outside the measured {args.prover} {args.family} models "
+                           f"({lo:,}..{hi:,}); pass --extrapolate to predict anyway", 2)
+    result = provers.predict_prover(runs, args.prover, args.family, params)
+    fitted = {q: e for q, e in result.items() if "note" not in e}
+    if not fitted:
+        raise PredictError("cannot predict: " + "; ".join(e["note"] for e in result.values()), 1)
+    if args.json:
+        print(json.dumps(result, indent=2, sort_keys=True))
+        return 0
+    lines = [f"{args.prover} proving a {args.family} of {params:,} parameters (fitted on {len(mine)} verified runs "
+             f"of {mine['config_id'].nunique()} models, {lo:,}..{hi:,} parameters, 1 prover thread, "
+             f"{runs['hardware_tag'].iloc[0]})"]
+    for q, e in result.items():
+        label = QUANTITY_LABELS.get(q, q)
+        if "note" in e:
+            lines.append(f"  {label:<28} not predicted: {e['note']}")
+            continue
+        lines.append(f"  {label:<28} {human(e['point'], e['unit'])}  (95% prediction interval "
+                     f"{human(e['low'], e['unit'])} to {human(e['high'], e['unit'])}; law {e['law']}"
+                     f"{', extrapolated' if e['extrapolated'] else ''})")
+    print("\n".join(lines))
+    return 0
+
+
+def _load_table(table: str):
+    try:
+        return data.load_table(table)
+    except data.DataFileError as exc:
+        raise PredictError(f"cannot read the measurements: {exc}", 1) from None
+
+
 def _run(args) -> int:
+    if args.params is not None:
+        return _run_params(args)
+    if args.prover != "ezkl":
+        raise PredictError(f"--prover {args.prover} predicts from model parameters: give --params "
+                           "(JSTprove has no circuit rows, and no frontier chain is derived for it here)", 2)
     if args.arch is not None:
         if args.family not in (None, ARCH_FAMILY):
             raise PredictError(f"--arch uses the {ARCH_FAMILY} family's laws; drop --family {args.family}", 2)

@@ -48,6 +48,8 @@ def exclusion_reasons(frame: pd.DataFrame) -> pd.Series:
 
     mark(frame["status"] != "ok", "no verified proof (status is not 'ok')")
     mark(~verified_ok(frame), "proof did not verify (status 'ok' but verified is not True)")
+    prover = frame["prover"].fillna("ezkl") if "prover" in frame.columns else pd.Series("ezkl", index=frame.index)
+    mark(prover != "ezkl", "proven by another prover than ezkl (the two-family comparison)")
     mark(frame["logrows"].isna(), "no logrows recorded")
     mark(~frame["sweep_profile"].isin(FIT_PROFILES),
          f"sweep profile not {' or '.join(FIT_PROFILES)} (side experiment)")
