@@ -197,19 +197,21 @@ def _threshold(scale_key: str, n: float, scenario: str, latency: float, frame=No
 
 
 def provers_facts() -> dict[str, str]:
-    """Glued phrases: the demand (proofs/day) at which the headline scenario sustains 10 provers and 6 (below
+    """Glued phrases: the demand (proofs/day) at which the headline scenario sustains the article's viable
+    entities (10, read from the claim ``viable_entities``) and 6 (below
     that, equal shares have an HHI above the Guidelines' threshold) at each latency target; the range of
     provers, HHI and Nakamoto over the grid; the same in the competitive limit; a node's queries a day."""
     g = grid()
     lat = market.latency_targets()
+    ten = int(float(load_claims().set_index("claim_id").loc["viable_entities", "claimed_high"]))  # "<10"
     six = int(np.floor(10000.0 / market.HHI_HIGHLY_CONCENTRATED)) + 1
     facts = {"six": str(six)}
     for i, T in enumerate(lat):
         p = ("t600", "t3600", "t86400")[i]
-        facts[f"{p}_ten"] = _threshold("mes", 10, market.HEADLINE_SCENARIO, T)
+        facts[f"{p}_ten"] = _threshold("mes", ten, market.HEADLINE_SCENARIO, T)
         facts[f"{p}_six"] = _threshold("mes", six, market.HEADLINE_SCENARIO, T)
     comp = competitive_grid()
-    facts["comp_ten"] = _threshold("mes", 10, market.HEADLINE_SCENARIO, lat[0], comp)
+    facts["comp_ten"] = _threshold("mes", ten, market.HEADLINE_SCENARIO, lat[0], comp)
     facts["comp_mes"] = _iv(_row(market.HEADLINE_SCENARIO, lat[0], min(market.DEMANDS), comp), "mes")
     h = g[g["scenario"] == market.HEADLINE_SCENARIO]
     facts.update(n_low=sci(h["provers_low"].min()), n_high=sci(h["provers_high"].max()),

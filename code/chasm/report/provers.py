@@ -135,6 +135,10 @@ def facts(r: pd.DataFrame) -> dict[str, str]:
            "ezkl_version": str(r.loc[r["prover"] == "ezkl", "prover_version"].iloc[0]),
            "dates": f"{str(r['date_utc'].min())[:10]} to {str(r['date_utc'].max())[:10]}"}
     sizes = r[r["sweep_profile"] == families.PROFILE].groupby("family")["config_id"].nunique()
+    alone = r[r["sweep_profile"] != families.PROFILE]
+    out["alone"] = (", ".join(f"{lab} ({int(p):,} parameters)" for lab, p in
+                              alone.groupby("size_label")["params"].first().sort_values().items())
+                    or "none")
     out["sizes"] = " and ".join(f"{int(n)} {fam.upper()}s" for fam, n in sizes.items())
     scale = r.groupby("prover")["input_scale"].agg(["min", "max"])
     for prover in families.PROVERS:
