@@ -3,6 +3,10 @@
 ``built_book`` builds the whole book once per test session, from scratch
 (a fresh output folder, so a fresh execution cache), with the same strict
 settings as ``make book``, and returns the folder holding the HTML site.
+The build starts in the background as soon as the tests are collected (when
+any selected test needs it), so its notebooks run beside the other tests on
+the second core; its output goes to ``build.log`` in its folder, whose end a
+failed build shows.
 Set ``CHASM_TOC`` to a table-of-contents file to build a subset of the
 chapters instead of ``_toc.yml`` (useful while writing a chapter), or
 ``CHASM_BUILT_BOOK`` to the html folder of a book already built with
@@ -12,7 +16,9 @@ chapters instead of ``_toc.yml`` (useful while writing a chapter), or
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -27,19 +33,51 @@ def repo_root() -> Path:
     return paths.repo_root()
 
 
+_BOOK: dict = {}  # the background build: out, log, proc
+
+
+def pytest_collection_finish(session) -> None:
+    """Start the book build once the selected tests are known, if any of them needs ``built_book``."""
+    if os.environ.get("CHASM_BUILT_BOOK") or not any("built_book" in getattr(item, "fixturenames", ())
+                                                     for item in session.items):
+        return
+    out = session.config._tmp_path_factory.mktemp("book")
+    toc = os.environ.get("CHASM_TOC")
+    log = out / "build.log"
+    _BOOK.update(out=out, log=log, proc=buildbook.start(out, toc=Path(toc).resolve() if toc else None, log=log))
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """A run stopped early (``-x``, Ctrl-C) leaves no build running behind it."""
+    proc = _BOOK.get("proc")
+    if proc is None or proc.poll() is not None:
+        return
+    import psutil
+
+    with contextlib.suppress(psutil.Error):
+        family = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]  # its kernels too
+        for p in family:
+            with contextlib.suppress(psutil.Error):
+                p.kill()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=30)
+
+
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory) -> Path:
-    """Build the book from scratch into a temporary folder; return its html folder."""
+    """The book built from scratch into a temporary folder (started at collection); its html folder."""
     ready = os.environ.get("CHASM_BUILT_BOOK")
     if ready:
         html = Path(ready).resolve()
         if not (html / "index.html").is_file():
             pytest.fail(f"CHASM_BUILT_BOOK={ready} holds no built site (no index.html)")
         return html
-    out = tmp_path_factory.mktemp("book")
-    toc = os.environ.get("CHASM_TOC")
-    html = buildbook.build(out, toc=Path(toc).resolve() if toc else None)
-    return html
+    if "proc" not in _BOOK:  # requested without being collected first (e.g. by a plugin): build now
+        out = tmp_path_factory.mktemp("book")
+        toc = os.environ.get("CHASM_TOC")
+        _BOOK.update(out=out, log=out / "build.log",
+                     proc=buildbook.start(out, toc=Path(toc).resolve() if toc else None, log=out / "build.log"))
+    return buildbook.finish(_BOOK["proc"], _BOOK["out"], _BOOK["log"])
 
 
 @pytest.fixture(scope="session")

@@ -284,20 +284,25 @@ def test_memory_kill_stops_the_familys_larger_runs_across_workers(tmp_path, out,
 def test_interrupting_the_client_stops_the_proofs_on_the_workers(tmp_path, out, two_workers):
     """Ctrl-C in the client kills the proof running on a worker, as it does in a local sweep."""
     pidfile = tmp_path / "pid"
+    started = threading.Event()
 
     def interrupt_once_proving():
-        deadline = time.monotonic() + 60
-        while not pidfile.exists() or not pidfile.read_text():
-            if time.monotonic() > deadline:
-                return
+        # the interrupt comes once the proof runs, or after 120 s in any case (the client then stops its
+        # endless proof instead of waiting it out, and the test says the worker never started it)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if pidfile.exists() and pidfile.read_text():
+                started.set()
+                time.sleep(0.3)
+                break
             time.sleep(0.05)
-        time.sleep(0.3)
         _thread.interrupt_main()
 
     threading.Thread(target=interrupt_once_proving, daemon=True).start()
     with pytest.raises(KeyboardInterrupt):
         cluster.run_on_cluster(tiny_runs(tmp_path)[:1], two_workers, out=out, task=fakes.endless_prover,
                                task_kwargs={"pidfile": str(pidfile)}, progress=False)
+    assert started.is_set(), "no worker started the proof within 120 s"
     pid = int(pidfile.read_text())
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:

@@ -290,3 +290,35 @@ def test_plausible_laws_at_the_edges_of_the_test():
     two = _fake_choice({"best": [1.0, 1.0], "worse": [2.0, 2.1]})  # t = 21 on 1 d.o.f.: p = 0.015
     assert st.ttest_1samp([1.0, 1.1], 0.0, alternative="greater").pvalue < 0.05
     assert choice.plausible_laws(two) == ["best"]
+
+
+def _four_noisy_runs_per_size(offset_at_14: float) -> selection.ConfigMeans:
+    """Six sizes on ``0.01 N^1.1`` with small offsets, four runs each with a large run-to-run scatter (sd 0.2),
+    so the interval of a mean of four runs is much narrower than that of one run; size 14 moved by the offset."""
+    k = np.arange(12, 18)
+    ybar = np.log(0.01) + 1.1 * k * np.log(2.0) + np.array([0.01, -0.01, 0.0, 0.01, -0.01, 0.0])
+    ybar[2] += offset_at_14
+    return selection.ConfigMeans(2.0**k, k.astype(float), ybar, np.full(6, 4), np.full(6, 3 * 0.2**2),
+                                 tuple(f"c{i}" for i in k))
+
+
+def test_cross_validation_coverage_is_that_of_the_mean_of_the_runs_of_each_left_out_size():
+    """A left-out size's mean of four runs is judged against the interval for a mean of four runs: placed
+    between that interval's top and the (wider) one-run interval's top, it is not covered (5 of 6 sizes),
+    while just inside it is (6 of 6)."""
+    cm = _four_noisy_runs_per_size(0.0)
+    refit = estimation.fit_law(cm.subset(cm.fold != 14), candidates.POWER)
+    one = estimation.predict_log(refit, cm.x[2:3], reps=1)["high"][0] - cm.ybar[2]
+    four = estimation.predict_log(refit, cm.x[2:3], reps=4)["high"][0] - cm.ybar[2]
+    assert one - four > 0.08  # the two tops are well apart
+    assert choice.cross_validate(_four_noisy_runs_per_size((one + four) / 2), candidates.POWER)["cv_coverage"] == \
+        pytest.approx(5 / 6)
+    assert choice.cross_validate(_four_noisy_runs_per_size(four - 0.01), candidates.POWER)["cv_coverage"] == 1.0
+
+
+def test_a_law_without_a_cross_validation_coverage_is_still_judged_by_its_errors():
+    """Only a missing CV error leaves a law unjudged: one whose coverage is undefined (no refit had an
+    interval, e.g. fft_msm at four sizes) but whose errors are clearly worse is ruled out, not kept."""
+    fake = _fake_choice({"best": [1.0, 1.0, 1.0, 1.0], "worse": [6.0, 6.1, 5.9, 6.05]})
+    fake.comparison["cv_coverage"] = [1.0, np.nan]
+    assert choice.plausible_laws(fake) == ["best"]

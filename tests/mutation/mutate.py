@@ -47,18 +47,30 @@ def deselected() -> list[str]:
     return tomllib.loads(CONFIG.read_text()).get("deselect", [])
 
 
+#: Files of the repository root that tests read besides pyproject.toml (JSTprove's pins), copied when present.
+ROOT_FILES = ("requirements-jstprove.txt",)
+
+
 def populate(work: Path, rev: str | None) -> None:
-    """``work`` gets src/chasm, tests/, data/ and pyproject.toml from the working tree or ``rev``."""
+    """``work`` gets src/chasm, tests/, data/, pyproject.toml and :data:`ROOT_FILES` from the working tree or
+    ``rev``."""
     if rev:
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "code/chasm", "tests", "data", "pyproject.toml"],
                                  check=True, capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", str(work)], input=archive, check=True)
+        for name in ROOT_FILES:
+            shown = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:{name}"], capture_output=True)
+            if shown.returncode == 0:
+                (work / name).write_bytes(shown.stdout)
     else:
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
         shutil.copytree(ROOT / "code" / "chasm", work / "code" / "chasm", ignore=ignore)
         for name in ("tests", "data"):
             shutil.copytree(ROOT / name, work / name, ignore=ignore)
         shutil.copy(ROOT / "pyproject.toml", work / "pyproject.toml")
+        for name in ROOT_FILES:
+            if (ROOT / name).exists():
+                shutil.copy(ROOT / name, work / name)
     (work / "src").mkdir()
     os.replace(work / "code" / "chasm", work / "src" / "chasm")
     shutil.rmtree(work / "code")
@@ -68,7 +80,8 @@ def configure(work: Path, chosen: dict[str, dict], deselect: list[str]) -> None:
     sources = [spec["source"].replace("code/", "src/", 1) for spec in chosen.values()]
     tests = sorted({t for spec in chosen.values() for t in spec["tests"] if (work / t).exists()})
     extra = ["-m", "not slow", "-p", "no:cacheprovider"] + [a for d in deselect for a in ("--deselect", d)]
-    lines = ["", "[tool.mutmut]", 'source_paths = ["src"]', f"only_mutate = {sources!r}", 'also_copy = ["data"]',
+    also = ["data"] + [name for name in ROOT_FILES if (work / name).exists()]
+    lines = ["", "[tool.mutmut]", 'source_paths = ["src"]', f"only_mutate = {sources!r}", f"also_copy = {also!r}",
              f"pytest_add_cli_args = {extra!r}", f"pytest_add_cli_args_test_selection = {tests!r}"]
     with open(work / "pyproject.toml", "a") as fh:
         fh.write("\n".join(lines).replace("'", '"') + "\n")
@@ -134,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     article = ROOT.parent / "shared" / "article" / "000_014e28a54d8c4a5b.txt"  # chasm.core.paths.article_path
     if "CHASM_ARTICLE" not in env and article.exists():  # the scratch copy has no ../shared beside it
         env["CHASM_ARTICLE"] = str(article)
+    jstprove = ROOT / ".venv-jstprove" / "bin" / "python"  # chasm.experiments.jstprove_gateway's default
+    if "CHASM_JSTPROVE_PYTHON" not in env and jstprove.exists():  # nor a .venv-jstprove
+        env["CHASM_JSTPROVE_PYTHON"] = str(jstprove)
     by_module, survivors = {}, {}
     for name in names:  # one mutmut session per module: its own targeted tests only
         chosen = {name: known[name] if args.tests is None else {**known[name], "tests": args.tests}}

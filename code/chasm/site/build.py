@@ -18,7 +18,7 @@ from pathlib import Path
 
 from chasm.core import paths
 
-__all__ = ["TRACEBACK_MARKERS", "pages_with_tracebacks", "build", "main"]
+__all__ = ["TRACEBACK_MARKERS", "pages_with_tracebacks", "start", "finish", "build", "main"]
 
 #: Markers that only appear in a page when a notebook error was rendered.
 TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'class="output traceback', "ansi-red-fg")
@@ -36,11 +36,11 @@ def pages_with_tracebacks(html_dir: Path) -> list[str]:
     return bad
 
 
-def build(out: Path, *, root: Path | None = None, all_pages: bool = False,
-          toc: Path | None = None) -> Path:
-    """Build the book into ``out/_build/html``; raise ``RuntimeError`` on failure.
-
-    ``toc`` replaces ``_toc.yml`` (to build a subset of the chapters).
+def start(out: Path, *, root: Path | None = None, all_pages: bool = False, toc: Path | None = None,
+          log: Path | None = None) -> subprocess.Popen:
+    """Start the strict Jupyter Book build of ``root`` into ``out`` and return at once (the running
+    process); :func:`finish` waits for it and checks the site. ``log``: a file for the build's output
+    (default: this process's terminal). ``toc`` replaces ``_toc.yml`` (to build a subset of the chapters).
     """
     root = root or paths.repo_root()
     cmd = [
@@ -53,16 +53,40 @@ def build(out: Path, *, root: Path | None = None, all_pages: bool = False,
         cmd += ["--toc", str(toc)]
     if all_pages:
         cmd.append("--all")
-    proc = subprocess.run(cmd, cwd=root)
+    if log is None:
+        return subprocess.Popen(cmd, cwd=root)
+    with open(log, "wb") as sink:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(cmd, cwd=root, stdout=sink, stderr=subprocess.STDOUT)
+
+
+def _log_tail(log: Path | None, lines: int = 80) -> str:
+    if log is None or not Path(log).exists():
+        return ""
+    text = Path(log).read_text(errors="replace").splitlines()
+    return "\nlast lines of the build's output (" + str(log) + "):\n" + "\n".join(text[-lines:])
+
+
+def finish(proc: subprocess.Popen, out: Path, log: Path | None = None) -> Path:
+    """Wait for a build started by :func:`start`; return ``out/_build/html``, or raise ``RuntimeError``
+    (with the end of ``log``, where the warnings are) if the build failed, wrote no site, or rendered a
+    traceback on any page."""
+    returncode = proc.wait()
     html = Path(out) / "_build" / "html"
-    if proc.returncode != 0:
-        raise RuntimeError(f"jupyter-book build failed with exit status {proc.returncode}")
+    if returncode != 0:
+        raise RuntimeError(f"jupyter-book build failed with exit status {returncode}" + _log_tail(log))
     if not (html / "index.html").exists():
-        raise RuntimeError(f"jupyter-book reported success but wrote no {html / 'index.html'}")
+        raise RuntimeError(f"jupyter-book reported success but wrote no {html / 'index.html'}" + _log_tail(log))
     bad = pages_with_tracebacks(html)
     if bad:
         raise RuntimeError(f"rendered tracebacks in: {', '.join(bad)}")
     return html
+
+
+def build(out: Path, *, root: Path | None = None, all_pages: bool = False,
+          toc: Path | None = None, log: Path | None = None) -> Path:
+    """Build the book into ``out/_build/html`` and wait for it (:func:`start`, then :func:`finish`);
+    raise ``RuntimeError`` on failure."""
+    return finish(start(out, root=root, all_pages=all_pages, toc=toc, log=log), out, log)
 
 
 def main(argv: list[str] | None = None) -> int:
