@@ -298,10 +298,16 @@ def test_interrupting_the_client_stops_the_proofs_on_the_workers(tmp_path, out, 
             time.sleep(0.05)
         _thread.interrupt_main()
 
-    threading.Thread(target=interrupt_once_proving, daemon=True).start()
-    with pytest.raises(KeyboardInterrupt):
-        cluster.run_on_cluster(tiny_runs(tmp_path)[:1], two_workers, out=out, task=fakes.endless_prover,
-                               task_kwargs={"pidfile": str(pidfile)}, progress=False)
+    # Ctrl-C as a terminal delivers it, also when the suite itself runs in the background (`cmd &` starts a
+    # process with SIGINT ignored, and then `interrupt_main` does nothing)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        threading.Thread(target=interrupt_once_proving, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            cluster.run_on_cluster(tiny_runs(tmp_path)[:1], two_workers, out=out, task=fakes.endless_prover,
+                                   task_kwargs={"pidfile": str(pidfile)}, progress=False)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert started.is_set(), "no worker started the proof within 120 s"
     pid = int(pidfile.read_text())
     deadline = time.monotonic() + 10
