@@ -12,6 +12,11 @@ chapters instead of ``_toc.yml`` (useful while writing a chapter), or
 ``CHASM_BUILT_BOOK`` to the html folder of a book already built with
 ``python -m chasm.site.build`` to test that site instead of building one
 (useful while writing the site's tests; CI never sets it).
+
+``tiny_mlp_proof`` is one real ezkl proof of the smallest MLP, made once per
+session and shared by the tests that read a proof's record or artefacts
+(verification, tampering, the rows model): each of them used to prove the
+same circuit again.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -111,3 +117,32 @@ def synthetic_frame():
     """A function ``(rng, families=(("mlp", range(12, 20)),), **simulate_runs arguments) -> frame`` of
     synthetic proving runs that pass the proofs schema."""
     return _synthetic_frame
+
+
+@pytest.fixture(scope="session")
+def _tiny_mlp_proof_run(tmp_path_factory):
+    from chasm.core.specs import ModelSpec
+    from chasm.experiments import prove
+    from chasm.experiments.models import build
+
+    workdir = tmp_path_factory.mktemp("mlp-proof")
+    model, x = build(ModelSpec("mlp", {"width": 8, "depth": 1}))
+    t0 = time.perf_counter()
+    record = prove.prove(model, x, settings=prove.ProveSettings(threads=2), workdir=workdir, keep=True)
+    return record, workdir, time.perf_counter() - t0
+
+
+@pytest.fixture(scope="module")
+def tiny_mlp_proof(_tiny_mlp_proof_run):
+    """One real proof of a tiny MLP (width 8, depth 1; two threads; made once per session), artefacts kept:
+    ``(record, workdir)``, the record a copy (one per test module) of the one ``prove`` returned. Tests that write into ``workdir``
+    (tampered copies) use names of their own and never change the honest ``proof.json``, ``settings.json``
+    or keys."""
+    record, workdir, _ = _tiny_mlp_proof_run
+    return dict(record), workdir
+
+
+@pytest.fixture(scope="module")
+def tiny_mlp_proof_wall_s(_tiny_mlp_proof_run) -> float:
+    """The wall time (s) the test process saw around :func:`tiny_mlp_proof`'s proof."""
+    return _tiny_mlp_proof_run[2]

@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 
 from chasm.core import data
-from chasm.core.specs import ModelSpec
 from chasm.costmodel import constants as cmc
 from chasm.costmodel import layout
 from chasm.costmodel import operations
@@ -61,17 +60,12 @@ def test_rows_model_reproduces_ezkl(small_layouts):
 
 
 @pytest.mark.slow
-def test_rows_model_reproduces_a_circuit_proven_here():
-    """A small MLP proven end to end with ezkl (one thread): the rows and logrows of the proven
-    circuit are the model's."""
-    from chasm.experiments import models, prove
-
-    spec = ModelSpec("mlp", {"width": 8, "depth": 1})
-    model, x = models.build(spec)
-    record = prove.prove(model, x, settings=prove.ProveSettings(threads=1, infer_warmup=0, infer_min_reps=1,
-                                                                infer_min_s=0.0))
+def test_rows_model_reproduces_a_circuit_proven_here(tiny_mlp_proof):
+    """A small MLP proven end to end with ezkl (the session's shared proof, ``tests/conftest.py``): the rows
+    and logrows of the proven circuit are the model's."""
+    record, _ = tiny_mlp_proof
     assert record["status"] == "ok", record.get("error")
-    pred = cmc.circuit_size("mlp", spec.config)
+    pred = cmc.circuit_size("mlp", {"width": 8, "depth": 1})
     assert pred["num_rows"] == record["num_rows"]
     assert pred["total_assignments"] == record["total_assignments"]
     assert pred["logrows"] == record["logrows"]

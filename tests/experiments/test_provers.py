@@ -22,13 +22,18 @@ pytestmark = [pytest.mark.slow,
 
 
 @pytest.fixture(scope="module")
-def proofs(tmp_path_factory):
-    """One kept proof of SPEC by each prover, one thread each: ``{prover: (record, workdir)}``."""
-    out = {}
-    for prover in provers.PROVERS:
-        workdir = tmp_path_factory.mktemp(prover)
-        model, x = build(SPEC)
-        out[prover] = (provers.prove(prover, model, x, threads=1, keep=True, workdir=workdir), workdir)
+def proofs(tiny_mlp_proof, tmp_path_factory):
+    """One kept proof of SPEC by each prover: ``{prover: (record, workdir)}``. ezkl's is the session's shared
+    proof of SPEC (``tests/conftest.py``, the settings ``provers.prove`` uses, two threads), copied so that
+    the tampered proofs written here stay here; JSTprove's is made here, one thread."""
+    assert set(provers.PROVERS) == {"ezkl", "jstprove"}
+    record, proved = tiny_mlp_proof
+    ezkl_dir = tmp_path_factory.mktemp("ezkl") / "proof"
+    shutil.copytree(proved, ezkl_dir)
+    out = {"ezkl": (record, ezkl_dir)}
+    workdir = tmp_path_factory.mktemp("jstprove")
+    model, x = build(SPEC)
+    out["jstprove"] = (provers.prove("jstprove", model, x, threads=1, keep=True, workdir=workdir), workdir)
     return out
 
 

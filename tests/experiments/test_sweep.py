@@ -157,8 +157,8 @@ def test_unreadable_memory_size_is_a_clear_error(capsys):
 def test_quick_profile_runs_for_real(tmp_path, out):
     """The sweep command proves and verifies, for real, every circuit the quick profile schedules of its
     MLPs and CNN. (Its transformer is left out here to keep ``make test`` short: the same transformer
-    with another activation is proven by ``test_prove.py::test_each_family_proves``, and two-layer ones by
-    ``test_linking.py``; the profile's plan, transformer included, by ``test_quick_profile_plans_three_families``.)"""
+    with another activation is proven by ``test_prove.py::test_each_family_proves``, and transformer chains by
+    ``python -m chasm linking``; the profile's plan, transformer included, by ``test_quick_profile_plans_three_families``.)"""
     import yaml
 
     quick = yaml.safe_load((paths.data_dir() / "sweep_profiles.yaml").read_text())["profiles"]["quick"]

@@ -16,10 +16,10 @@ def test_scenarios_include_a_form_outside_the_candidates():
 
 @pytest.mark.slow
 def test_the_envelope_covers_at_least_what_the_chosen_law_covers():
-    """On a power-law truth, 40 simulated sweeps: the envelope contains the chosen law's interval, so it
+    """On a power-law truth, 24 simulated sweeps: the envelope contains the chosen law's interval, so it
     covers every fresh run the chosen law covers, and it is at least as wide."""
-    t = extrapolation.extrapolation_study(lambda n: 2e-5 * n**1.06, 40, seed=7)
-    assert list(t["doublings"]) == list(extrapolation.DOUBLINGS) and (t["datasets"] == 40).all()
+    t = extrapolation.extrapolation_study(lambda n: 2e-5 * n**1.06, 24, seed=7)
+    assert list(t["doublings"]) == list(extrapolation.DOUBLINGS) and (t["datasets"] == 24).all()
     assert (t["envelope_coverage"] >= t["chosen_coverage"]).all()
     assert (t["median_width_envelope"] >= t["median_width_chosen"]).all()
     assert (t["envelope_coverage"] >= 0.85).all()  # a calibrated 95% interval almost never misses this often

@@ -81,7 +81,12 @@ def configure(work: Path, chosen: dict[str, dict], deselect: list[str]) -> None:
     tests = sorted({t for spec in chosen.values() for t in spec["tests"] if (work / t).exists()})
     extra = ["-m", "not slow", "-p", "no:cacheprovider"] + [a for d in deselect for a in ("--deselect", d)]
     also = ["data"] + [name for name in ROOT_FILES if (work / name).exists()]
-    lines = ["", "[tool.mutmut]", 'source_paths = ["src"]', f"only_mutate = {sources!r}", f"also_copy = {also!r}",
+    # forkserver: each mutant's tests run in a process forked from one that has imported the tests but run none
+    # of them. With mutmut's default (fork), every mutant inherits the caches (functools.lru_cache) its parent
+    # filled while running the whole suite once for its statistics, so mutated code behind a cached loader
+    # never runs and its mutant "survives" (kill rates measured that way are lower bounds).
+    lines = ["", "[tool.mutmut]", 'source_paths = ["src"]', 'process_isolation = "forkserver"',
+             f"only_mutate = {sources!r}", f"also_copy = {also!r}",
              f"pytest_add_cli_args = {extra!r}", f"pytest_add_cli_args_test_selection = {tests!r}"]
     with open(work / "pyproject.toml", "a") as fh:
         fh.write("\n".join(lines).replace("'", '"') + "\n")

@@ -34,7 +34,7 @@ from chasm.experiments import provers, soundness
 from chasm.experiments.models import build
 
 __all__ = ["EVM_GAS", "SELECTOR", "EvmToolsError", "abi_calldata", "proof_calldata", "tools_dir", "ensure_tools",
-           "run_verifier", "measure", "main"]
+           "run_verifier", "measure", "measure_proof", "main"]
 
 #: The table of measured verifier gas, under ``data/``.
 EVM_GAS = "measurements/evm_gas.csv"
@@ -108,12 +108,20 @@ def _accepted(call: dict) -> bool:
 
 
 def measure(spec, workdir: Path, *, threads: int = 1) -> dict:
-    """One row of ``evm_gas.csv`` for model ``spec``: prove with ezkl (kept in ``workdir``), render the
-    verifier, run the honest proof, a flipped byte and a changed output through it."""
+    """One row of ``evm_gas.csv`` for model ``spec``: prove with ezkl (kept in ``workdir``), then
+    :func:`measure_proof`."""
     model, x = build(spec)
     record = provers.prove("ezkl", model, x, threads=threads, keep=True, workdir=workdir)
+    return measure_proof(spec, record, workdir)
+
+
+def measure_proof(spec, record: dict, workdir: Path) -> dict:
+    """One row of ``evm_gas.csv`` for model ``spec`` from its ezkl proof ``record`` (an ``ok`` prove record whose
+    artefacts are kept in ``workdir``): render the verifier, run the honest proof, a flipped byte and a changed
+    output through it. Writes the verifier and the two tampered proofs into ``workdir``."""
     if record["status"] != "ok":
         raise RuntimeError(f"{spec.label()}: ezkl did not prove it ({record.get('error')})")
+    workdir = Path(workdir)
     srs = gw.srs_path(int(record["logrows"]))
     sol = gw.render_verifier(workdir / "vk.key", workdir / "settings.json", srs, workdir / "Verifier.sol")
     honest, raw, n_inst = proof_calldata(workdir / "proof.json")

@@ -39,9 +39,12 @@ from chasm.experiments import ezkl_gateway as gw
 from chasm.experiments.inference import time_inference
 from chasm.experiments.prove import children_cpu_s, die_with_parent, machine_busy_s, watch_child
 
-__all__ = ["SUPPORTED_ONNX_OPS", "PINNED_VERSION", "JstproveUnavailableError", "interpreter", "available",
+__all__ = ["SUPPORTED_ONNX_OPS", "PINNED_VERSION", "VISIBILITY", "JstproveUnavailableError", "interpreter", "available",
            "version", "check_supported", "check_model", "prove", "tamper_checks"]
 
+#: What a JSTprove proof makes public (its rows' ``visibility``): the input and output tensors; the weights are
+#: fixed in the circuit.
+VISIBILITY = "input:public,output:public,param:fixed"
 #: ONNX operators JSTprove 2.12.1 supports (its README; ``Relu`` is ONNX's spelling of ReLU).
 SUPPORTED_ONNX_OPS = frozenset({
     "Add", "BatchNormalization", "Clip", "Constant", "Conv", "Div", "Flatten", "Gemm", "Max", "MaxPool",
@@ -174,7 +177,7 @@ def prove(model, x, *, threads: int = 1, max_mem_bytes: int | None = None, timeo
 
     jst_version = version()
     base = {"params": parameter_count(model), "input_shape": json.dumps(list(x.shape)),
-            "calibration_target": "fixed", "visibility": "input:public,output:public,param:fixed",
+            "calibration_target": "fixed", "visibility": VISIBILITY,
             "prove_threads": threads, "prover": "jstprove", "prover_version": jst_version}
     try:
         check_model(model, x)

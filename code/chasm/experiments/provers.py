@@ -21,7 +21,7 @@ from chasm.experiments import ezkl_gateway, jstprove_gateway
 from chasm.experiments import prove as ezkl_prove
 from chasm.experiments.ezkl_gateway import UnsupportedOpError
 
-__all__ = ["PROVERS", "UnsupportedOpError", "check_prover", "version", "check_model", "prove"]
+__all__ = ["PROVERS", "UnsupportedOpError", "check_prover", "version", "visibility", "check_model", "prove"]
 
 
 def check_prover(prover: str) -> str:
@@ -36,6 +36,13 @@ def version(prover: str) -> str:
     :class:`~chasm.experiments.jstprove_gateway.JstproveUnavailableError` when its environment is missing)."""
     check_prover(prover)
     return ezkl_gateway.installed_version() if prover == "ezkl" else jstprove_gateway.version()
+
+
+def visibility(prover: str) -> str:
+    """What a proof by ``prover`` with this project's default settings makes public, as its rows'
+    ``visibility`` column spells it."""
+    check_prover(prover)
+    return ezkl_prove.ProveSettings().visibility if prover == "ezkl" else jstprove_gateway.VISIBILITY
 
 
 def check_model(prover: str, model, x) -> None:

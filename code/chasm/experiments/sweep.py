@@ -111,7 +111,7 @@ def execute(run: Run, *, profile_name: str, threads: int, max_mem_bytes: int, ti
         record.update({
             "status": "skipped_memory", "params": parameter_count(run.spec), "input_shape": json.dumps(list(x.shape)),
             "calibration_target": run.calibration_target if run.prover == "ezkl" else "fixed",
-            "visibility": ProveSettings().visibility, "error": skip, "prover": run.prover,
+            "visibility": provers.visibility(run.prover), "error": skip, "prover": run.prover,
         })
         return record
     if run.prover != "ezkl":  # the second proof family, through the same prover interface
@@ -220,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
         out = args.out or paths.data_dir() / PROOFS
         if out.exists():
             data.load_table(out)  # refuse to append to a file that does not match its schema
+        elif args.retime_inference:
+            raise SweepConfigError(f"data file {out} is missing: --retime-inference re-times the rows of an "
+                                   "existing table")
         runs = plan(profiles[args.profile], args.repeat)
         if args.device == "cuda" and not remote:
             device_name("cuda")  # raises DeviceError when there is no GPU
