@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import time as time_module
+import types
 from dataclasses import asdict
 from pathlib import Path
 
@@ -423,11 +424,11 @@ def test_a_child_that_dies_without_a_result_is_killed_in_its_phase(stand_in_chil
 
 
 def test_a_time_limit_kills_the_child_and_says_so(stand_in_child, tmp_path):
-    stand_in_child["mode"] = "sleep"
+    stand_in_child["mode"] = "sleep"  # writes its progress at once, then sleeps a minute
     model, x = build(SPEC)
-    record = prove.prove(model, x, workdir=tmp_path / "w", timeout_s=1)
+    record = prove.prove(model, x, workdir=tmp_path / "w", timeout_s=5)
     assert record["status"] == "killed" and record["failed_phase"] == "calibrate"
-    assert record["error"] == "exceeded the time limit of 1 s"
+    assert record["error"] == "exceeded the time limit of 5 s"
 
 
 def test_stale_files_of_an_earlier_run_are_never_read_as_this_runs(stand_in_child, tmp_path):
@@ -442,7 +443,8 @@ def test_stale_files_of_an_earlier_run_are_never_read_as_this_runs(stand_in_chil
     assert record["status"] == "killed" and record["failed_phase"] == "setup" and "old" not in record
 
 
-def test_a_folder_of_its_own_is_removed_unless_kept(stand_in_child):
+def test_a_folder_of_its_own_is_removed_unless_kept(stand_in_child, monkeypatch, tmp_path):
+    monkeypatch.setattr(prove.tempfile, "tempdir", str(tmp_path))
     stand_in_child["mode"] = "silent"
     model, x = build(SPEC)
     prove.prove(model, x)
@@ -451,9 +453,7 @@ def test_a_folder_of_its_own_is_removed_unless_kept(stand_in_child):
     prove.prove(model, x, keep=True)
     workdir = Path(stand_in_child["argv"][-1][-1])
     assert workdir.name.startswith("chasm-prove-") and (workdir / "child.log").exists()
-    import shutil
-
-    shutil.rmtree(workdir)
+    assert workdir.parent == tmp_path
 
 
 def test_a_folder_given_is_kept_even_without_keep_and_made_with_its_parents(stand_in_child, tmp_path):
@@ -491,7 +491,8 @@ def test_a_memory_ceiling_reaches_the_watchdog(stand_in_child):
     assert record["status"] == "killed" and "--max-mem 0.00 GiB" in record["error"]
 
 
-def test_an_interrupted_proof_kills_its_child_and_raises(stand_in_child, monkeypatch):
+def test_an_interrupted_proof_kills_its_child_removes_its_folder_and_raises(stand_in_child, monkeypatch, tmp_path):
+    monkeypatch.setattr(prove.tempfile, "tempdir", str(tmp_path))
     stand_in_child["mode"] = "sleep"
     started = {}
 
@@ -506,6 +507,7 @@ def test_an_interrupted_proof_kills_its_child_and_raises(stand_in_child, monkeyp
     with pytest.raises(KeyboardInterrupt):
         prove.prove(model, x)
     assert started["child"].returncode == -9  # killed (SIGKILL) and reaped, not left sleeping
+    assert list(tmp_path.iterdir()) == []  # and its folder removed
 
 
 def test_cpu_accounting_of_a_run_by_known_answers(stand_in_child, monkeypatch):
@@ -562,6 +564,11 @@ def test_childrens_cpu_seconds_are_their_user_plus_system_seconds():
 
 
 def test_peak_memory_is_this_processs_high_water_mark_and_a_reset_lowers_it():
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError as exc:
+        pytest.skip(f"this kernel does not let a process reset its peak memory ({exc})")
+
     def status(field):
         line = next(v for v in Path("/proc/self/status").read_text().splitlines() if v.startswith(field + ":"))
         return int(line.split()[1]) * 1024
@@ -647,3 +654,102 @@ def test_the_watchdog_counts_the_memory_of_every_descendant_and_says_how_much():
     assert reason is not None and reason.startswith("resident memory"), reason
     held = float(reason.split()[2])
     assert 128 / 1024 < held < 1.0 and reason.endswith("exceeded --max-mem 0.12 GiB")
+
+
+class _FakeChild:
+    """A child that is still running for ``polls`` polls, then exits 0."""
+
+    def __init__(self, polls: int):
+        self.pid, self.polls, self.returncode = 424242, polls, None
+
+    def poll(self):
+        self.polls -= 1
+        if self.polls < 0:
+            self.returncode = 0
+        return self.returncode
+
+    def wait(self):
+        self.returncode = -9 if self.returncode is None else self.returncode
+        return self.returncode
+
+
+class _FakeTree:
+    """``psutil.Process`` of a child whose resident memory (bytes) reads ``rss`` one poll after another; a
+    reading of ``None`` is a process that exited between being listed and being read."""
+
+    def __init__(self, readings):
+        self.readings = iter(readings)
+
+    def __call__(self, pid):
+        return self
+
+    def memory_info(self):
+        value = next(self.readings)
+        if value is None:
+            raise prove.psutil.NoSuchProcess(424242)
+        return types.SimpleNamespace(rss=value)
+
+    def children(self, recursive):
+        assert recursive is True
+        return []
+
+
+@pytest.fixture()
+def watched(monkeypatch):
+    """``watch_child``'s clock, sleeps and kills, recorded: ``monotonic`` reads ``ticks``."""
+    state = {"sleeps": [], "kills": [], "ticks": iter([])}
+    monkeypatch.setattr(prove, "time", types.SimpleNamespace(
+        monotonic=lambda: next(state["ticks"], 0.0), sleep=lambda s: state["sleeps"].append(s)))
+
+    def killpg(pid, sig):
+        state["kills"].append((pid, sig))
+        raise ProcessLookupError(pid)  # the group is gone already: not an error
+
+    monkeypatch.setattr(prove.os, "killpg", killpg)
+    return state
+
+
+def test_the_watchdog_kills_only_strictly_over_the_ceiling_and_checks_ten_times_a_second(watched, monkeypatch):
+    monkeypatch.setattr(prove.psutil, "Process", _FakeTree([100, None, 128, 129]))
+    child = _FakeChild(polls=10)
+    reason = prove.watch_child(child, 128, timeout_s=None)
+    assert reason == "resident memory 0.00 GiB exceeded --max-mem 0.00 GiB"
+    assert watched["kills"] == [(424242, prove.signal.SIGKILL)] and child.returncode == -9
+    assert watched["sleeps"] == [0.1, 0.1, 0.1]  # at the ceiling (128) it waited; one byte over, it killed
+
+
+def test_the_watchdog_kills_only_strictly_after_the_time_limit(watched, monkeypatch):
+    monkeypatch.setattr(prove.psutil, "Process", _FakeTree([]))
+    watched["ticks"] = iter([0.0, 5.0, 10.0, 10.5])  # start, then one reading per poll
+    child = _FakeChild(polls=10)
+    assert prove.watch_child(child, None, timeout_s=10) == "exceeded the time limit of 10 s"
+    assert watched["sleeps"] == [0.1, 0.1] and len(watched["kills"]) == 1
+
+
+def test_a_child_that_exits_in_time_is_left_alone(watched, monkeypatch):
+    monkeypatch.setattr(prove.psutil, "Process", _FakeTree([1, 1]))
+    watched["ticks"] = iter([0.0, 1.0, 2.0])
+    child = _FakeChild(polls=2)
+    assert prove.watch_child(child, 10, timeout_s=60) is None
+    assert watched["kills"] == [] and child.returncode == 0
+
+
+def test_the_prover_interface_passes_every_setting_to_ezkls_prove(monkeypatch, tmp_path):
+    """``provers.prove("ezkl", ...)`` (the sweep's and the EVM measurement's way in) is ezkl's ``prove`` with
+    the settings it was given; the proofs that test the pipeline call ``prove`` itself."""
+    from chasm.experiments import provers
+
+    calls = []
+    monkeypatch.setattr(provers.ezkl_prove, "prove", lambda model, x, **kwargs: calls.append(kwargs) or {"ok": 1})
+    model, x = build(SPEC)
+    assert provers.prove("ezkl", model, x, threads=3, max_mem_bytes=7, timeout_s=9.0, infer_device="cuda",
+                         calibration_target="accuracy", scale=11, keep=True, workdir=tmp_path) == {"ok": 1}
+    assert provers.prove("ezkl", model, x) == {"ok": 1}
+    given, default = calls
+    assert given["settings"] == prove.ProveSettings(calibration_target="accuracy", threads=3, infer_device="cuda",
+                                                    scale=11)
+    assert {k: given[k] for k in ("max_mem_bytes", "timeout_s", "keep", "workdir")} == {
+        "max_mem_bytes": 7, "timeout_s": 9.0, "keep": True, "workdir": tmp_path}
+    assert default["settings"] == prove.ProveSettings(threads=1)
+    assert {k: default[k] for k in ("max_mem_bytes", "timeout_s", "keep", "workdir")} == {
+        "max_mem_bytes": None, "timeout_s": None, "keep": False, "workdir": None}

@@ -850,15 +850,6 @@ def test_run_sweep_closes_its_progress_bar_when_interrupted(profile_file, out, m
     assert FakeBar.made[0].closed and FakeBar.made[0].n == 0
 
 
-def test_a_skipped_second_prover_row_records_that_provers_visibility(recorded):
-    """A skipped_memory row of a JSTprove run describes the proof that was not made as JSTprove's rows
-    do (chasm.experiments.jstprove_gateway: ``input:public,output:public,param:fixed``), as it already does for
-    ``calibration_target`` (``fixed``)."""
-    run = Run(mlp(4), "resources", 7, 0, None, "jstprove")
-    record = sweep.execute(run, profile_name="tiny", threads=1, max_mem_bytes=GIB, skip="too big")
-    assert record["visibility"] == "input:public,output:public,param:fixed"
-
-
 def test_retime_inference_without_a_table_is_a_clear_error(profile_file, tmp_path, machine, run_sweep, capsys):
     target = tmp_path / "new" / "proofs.csv"
     target.parent.mkdir()

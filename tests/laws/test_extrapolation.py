@@ -22,5 +22,7 @@ def test_the_envelope_covers_at_least_what_the_chosen_law_covers():
     assert list(t["doublings"]) == list(extrapolation.DOUBLINGS) and (t["datasets"] == 24).all()
     assert (t["envelope_coverage"] >= t["chosen_coverage"]).all()
     assert (t["median_width_envelope"] >= t["median_width_chosen"]).all()
-    assert (t["envelope_coverage"] >= 0.85).all()  # a calibrated 95% interval almost never misses this often
+    # a calibrated 95% interval misses 4 or more of 24 fresh runs with probability about 3% (binomial);
+    # deterministic here (seed 7)
+    assert (t["envelope_coverage"] >= 0.85).all()
     assert np.isfinite(t["mean_plausible_laws"]).all() and (t["mean_plausible_laws"] >= 1).all()

@@ -39,8 +39,8 @@ from chasm.experiments import ezkl_gateway as gw
 from chasm.experiments.inference import time_inference
 from chasm.experiments.prove import children_cpu_s, die_with_parent, machine_busy_s, watch_child
 
-__all__ = ["SUPPORTED_ONNX_OPS", "PINNED_VERSION", "VISIBILITY", "JstproveUnavailableError", "interpreter", "available",
-           "version", "check_supported", "check_model", "prove", "tamper_checks"]
+__all__ = ["SUPPORTED_ONNX_OPS", "PINNED_VERSION", "VISIBILITY", "JstproveUnavailableError", "interpreter",
+           "available", "version", "check_supported", "check_model", "prove", "tamper_checks"]
 
 #: What a JSTprove proof makes public (its rows' ``visibility``): the input and output tensors; the weights are
 #: fixed in the circuit.

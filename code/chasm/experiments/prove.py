@@ -289,8 +289,6 @@ def prove(model, x, *, settings: ProveSettings | None = None, workdir: Path | No
     ``unsupported``), and on failure ``failed_phase`` and ``error``; it never
     raises for a failure inside the pipeline.
     """
-    import torch
-
     from chasm.experiments.models import parameter_count
 
     settings = settings or ProveSettings()
@@ -309,6 +307,20 @@ def prove(model, x, *, settings: ProveSettings | None = None, workdir: Path | No
         return {**base, "status": "unsupported", "failed_phase": "export", "error": str(exc)}
     own_dir = workdir is None
     workdir = Path(workdir or tempfile.mkdtemp(prefix="chasm-prove-"))
+    try:
+        record = _run_in_child(workdir, model, x, settings, max_mem_bytes, timeout_s, base)
+        return {**base, **record}
+    finally:  # a folder of its own is removed on every way out, an interrupted proof's too
+        if own_dir and not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _run_in_child(workdir: Path, model, x, settings: ProveSettings, max_mem_bytes: int | None,
+                  timeout_s: float | None, base: dict) -> dict:
+    """The parent's side of :func:`prove` in ``workdir``: start the child, watch it, read what it left.
+    Adds ``run_cpu_s`` and ``other_cpu_frac`` to ``base``; returns the child's record (NaN as ``None``)."""
+    import torch
+
     workdir.mkdir(parents=True, exist_ok=True)
     for stale in ("result.json", "error.json", "progress.json"):
         (workdir / stale).unlink(missing_ok=True)
@@ -334,25 +346,21 @@ def prove(model, x, *, settings: ProveSettings | None = None, workdir: Path | No
     capacity = (time.monotonic() - wall_before) * (os.cpu_count() or 1)
     base["run_cpu_s"] = run_cpu_s
     base["other_cpu_frac"] = min(1.0, max(0.0, (machine_busy_s() - busy_before - run_cpu_s) / capacity))
-    try:
-        if (workdir / "result.json").exists():
-            record = json.loads((workdir / "result.json").read_text())
-        elif (workdir / "error.json").exists():
-            record = json.loads((workdir / "error.json").read_text())
-            record.pop("traceback", None)
-        else:
-            state = {}
-            with contextlib.suppress(Exception):
-                state = json.loads((workdir / "progress.json").read_text())
-            code = child.returncode
-            why = killed_reason or (f"killed by signal {signal.Signals(-code).name}" if code and code < 0
-                                    else f"exited with status {code} without a result")
-            record = {"status": "killed", "failed_phase": state.get("phase"), "error": why,
-                      **state.get("record", {})}
-        return {**base, **{k: _json_safe(v) for k, v in record.items()}}
-    finally:
-        if own_dir and not keep:
-            shutil.rmtree(workdir, ignore_errors=True)
+    if (workdir / "result.json").exists():
+        record = json.loads((workdir / "result.json").read_text())
+    elif (workdir / "error.json").exists():
+        record = json.loads((workdir / "error.json").read_text())
+        record.pop("traceback", None)
+    else:
+        state = {}
+        with contextlib.suppress(Exception):
+            state = json.loads((workdir / "progress.json").read_text())
+        code = child.returncode
+        why = killed_reason or (f"killed by signal {signal.Signals(-code).name}" if code and code < 0
+                                else f"exited with status {code} without a result")
+        record = {"status": "killed", "failed_phase": state.get("phase"), "error": why,
+                  **state.get("record", {})}
+    return {k: _json_safe(v) for k, v in record.items()}
 
 
 def children_cpu_s() -> float:
