@@ -90,6 +90,39 @@ def configure(work: Path, chosen: dict[str, dict], deselect: list[str]) -> None:
              f"pytest_add_cli_args = {extra!r}", f"pytest_add_cli_args_test_selection = {tests!r}"]
     with open(work / "pyproject.toml", "a") as fh:
         fh.write("\n".join(lines).replace("'", '"') + "\n")
+    with open(work / "tests" / "conftest.py", "a") as fh:
+        fh.write(COLD_DISK_CACHE)
+
+
+#: Appended to the scratch copy's tests/conftest.py. chasm.laws.frontier keeps its fitted laws on disk under
+#: ``CHASM_CACHE``, keyed by a digest of the source; mutmut's mutated source holds every mutant at once, so the
+#: key is the same for all of them and the laws the clean run fitted would be read back by every mutant, hiding
+#: mutants of the fitting code (a disk cache behaves like the lru_cache that fork isolation leaks). Each test
+#: session, i.e. each mutant, gets an empty cache folder; only the SRS files (no mutated code makes them) are
+#: linked in from the user's cache.
+COLD_DISK_CACHE = '''
+
+import pytest  # noqa: E402  (appended by tests/mutation/mutate.py)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _mutation_cold_disk_cache(tmp_path_factory):
+    """Mutation runs only (tests/mutation/mutate.py): a fresh CHASM_CACHE per test session (per mutant)."""
+    import os as _os
+    from pathlib import Path as _Path
+
+    user = _Path(_os.environ.get("CHASM_CACHE") or _Path.home() / ".cache" / "chasm")
+    fresh = tmp_path_factory.mktemp("chasm-cache")
+    if (user / "srs").is_dir():
+        (fresh / "srs").symlink_to(user / "srs", target_is_directory=True)
+    before = _os.environ.get("CHASM_CACHE")
+    _os.environ["CHASM_CACHE"] = str(fresh)
+    yield
+    if before is None:
+        _os.environ.pop("CHASM_CACHE", None)
+    else:
+        _os.environ["CHASM_CACHE"] = before
+'''
 
 
 def tally(work: Path, chosen: dict[str, dict], env: dict) -> tuple[dict, dict]:
@@ -160,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         chosen = {name: known[name] if args.tests is None else {**known[name], "tests": args.tests}}
         work = root / name.replace("/", "-")
         work.mkdir(parents=True, exist_ok=True)
-        if not (work / "src").exists():
+        if not (work / "src").exists():  # a scratch copy made by an older mutate.py lacks COLD_DISK_CACHE: start afresh
             populate(work, args.rev)
             configure(work, chosen, deselected() + chosen[name].get("deselect", []) + args.deselect)
         print(f"mutation: {name} in {work}", file=sys.stderr, flush=True)

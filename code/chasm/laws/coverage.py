@@ -62,7 +62,9 @@ def simulate_runs(rng: np.random.Generator, family: str = "mlp", *, quantities: 
     """Synthetic proof-sweep records that satisfy ``data/measurements/proofs.schema.yaml``.
 
     ``quantities`` maps a column (e.g. ``prove_s``) to ``(a, b)`` of a power law
-    ``a N^b`` in the column's unit; each column gets its own configuration
+    ``a N^b`` in the column's unit (default: ``prove_s`` 2e-4 N^1.1 s, ``setup_s`` 1e-4 N^1.05 s,
+    ``witness_s`` 1e-5 N s, ``verify_s`` 1e-2 N^0.1 s, ``prove_peak_rss_bytes`` 4e3 N, ``setup_peak_rss_bytes``
+    3e3 N, ``pk_bytes`` 2e3 N and ``proof_bytes`` 3e4 N^0.05 bytes); each column gets its own configuration
     scatter and repetition noise. The records look like runs of a main sweep
     (``sweep_profile``, calibration target ``resources``, the family's default
     scales, the given ``other_cpu_frac``), so :func:`~chasm.laws.selection.select_runs` keeps them;

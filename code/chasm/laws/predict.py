@@ -187,7 +187,7 @@ def _text(result: dict, skipped: dict, header: list[str]) -> str:
 
 
 def _arch_text(q: dict) -> str:
-    lines = [f"{q['arch_id']}: one query as a chain of {human(q['chunks']['point'], 'proofs')} chunk proofs of "
+    lines = [f"{q['arch_id']}: one query as a chain of {q['chunks']['point']:,.0f} chunk proofs of "
              f"2^{q['chunk_logrows']} rows, the cheapest chunk whose peak memory (95% high bound) fits "
              f"{nbytes(q['memory_budget_bytes'])}; laws of the {ARCH_FAMILY} family on {q['hardware_tag']}, "
              f"{q['extrapolated_doublings']} doublings beyond the largest measured circuit", ""]
@@ -204,7 +204,7 @@ def _arch_text(q: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m chasm predict",
-        description="Proving cost at a size, with 95%% prediction intervals, from the committed measurements "
+        description="Proving cost at a size, with 95% prediction intervals, from the committed measurements "
                     "(chasm.laws). With --arch: one query of a frontier model proven as a chain of chunk proofs "
                     "(chasm.laws.frontier), the chunk the cheapest that fits --memory.",
     )
@@ -239,7 +239,7 @@ def _run_params(args) -> int:
     try:
         params = parse_rows(args.params)
     except ValueError as exc:
-        raise PredictError(str(exc).replace("rows", "parameters"), 2) from None
+        raise PredictError(str(exc).replace("--rows", "--params"), 2) from None
     table = _load_table(args.table)
     try:
         runs = provers.family_runs(table, args.hardware)
